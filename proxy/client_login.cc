@@ -1,0 +1,156 @@
+// ClientSession's connection phase: greeting, optional TLS upgrade,
+// authentication (mysql_native_password or caching_sha2_password), the first
+// backend connection, and COM_CHANGE_USER, which repeats all of it.
+#include <openssl/rand.h>
+
+#include "absl/strings/str_cat.h"
+#include "protocol/constants.h"
+#include "protocol/generic_packets.h"
+#include "protocol/handshake.h"
+#include "protocol/server_auth.h"
+#include "proxy/client_session.h"
+#include "proxy/logging.h"
+
+namespace ql::proxy {
+namespace {
+
+namespace cap = protocol::cap;
+using protocol::ByteSpan;
+using protocol::Sv;
+
+std::string MakeNonce() {
+  // Printable bytes without NUL or '$', as servers send them.
+  unsigned char raw[protocol::kNonceSize];
+  RAND_bytes(raw, sizeof raw);
+  std::string nonce(protocol::kNonceSize, 'a');
+  for (size_t i = 0; i < nonce.size(); ++i) nonce[i] = char(0x21 + raw[i] % 0x5d);
+  for (char& c : nonce) if (c == '$') c = '%';
+  return nonce;
+}
+
+std::chrono::milliseconds Seconds(double s) {
+  return std::chrono::milliseconds(int64_t(s * 1000));
+}
+
+}  // namespace
+
+const UserEntry* ClientSession::FindUser(std::string_view name) const {
+  for (const UserEntry& u : worker_.shared.config.users) {
+    if (u.name == name) return &u;
+  }
+  return nullptr;
+}
+
+protocol::HandshakeV10 ClientSession::MakeGreeting() const {
+  protocol::HandshakeV10 hs;
+  hs.server_version = worker_.profile.version;
+  hs.connection_id = connection_id_;
+  hs.auth_plugin_data = nonce_;
+  hs.capabilities = (worker_.profile.capabilities & cap::kProxySupported) | cap::kLongPassword |
+                    cap::kProtocol41 | cap::kSecureConnection | cap::kPluginAuth |
+                    cap::kPluginAuthLenencClientData;
+  if (worker_.shared.frontend_tls) hs.capabilities |= cap::kSsl;
+  hs.character_set = worker_.profile.character_set;
+  hs.status_flags = protocol::status::kAutocommit;
+  hs.auth_plugin_name = worker_.shared.config.frontend_auth;
+  return hs;
+}
+
+awaitable<bool> ClientSession::Login() {
+  const Config& config = worker_.shared.config;
+  client_->SetTimeout(Seconds(config.handshake_timeout_s));
+  nonce_ = MakeNonce();
+  protocol::HandshakeV10 greeting = MakeGreeting();
+  protocol::Bytes out;
+  protocol::EncodeHandshakeV10(out, greeting);
+  if (co_await SendPacket(out, 0)) co_return false;
+
+  if (co_await client_->ReadPacket(reader_)) co_return false;
+  uint8_t seq = uint8_t(reader_.first_sequence_id() + 1);
+  if (protocol::IsSslRequest(reader_.packet())) {
+    if (!worker_.shared.frontend_tls) co_return false;
+    if (error_code ec = co_await client_->StartTlsServer(*worker_.shared.frontend_tls); ec) {
+      LogInfo(absl::StrCat("client ", peer_, ": TLS handshake failed: ", ec.message()));
+      co_return false;
+    }
+    if (co_await client_->ReadPacket(reader_)) co_return false;
+    seq = uint8_t(reader_.first_sequence_id() + 1);
+  }
+  auto response = protocol::DecodeHandshakeResponse41(reader_.packet());
+  if (!response.ok()) {
+    LogWarn(absl::StrCat("client ", peer_, ": bad handshake: ", response.status().message()));
+    co_await SendError({errc::kHandshakeError, "08S01", "Bad handshake"}, seq);
+    co_return false;
+  }
+  if (config.require_tls && !client_->tls_active()) {
+    co_await SendError(SecureTransportRequired(), seq);
+    co_return false;
+  }
+  client_caps_ = response->capabilities & greeting.capabilities;
+  charset_ = response->character_set;
+  if (!co_await Authenticate(response->username, response->auth_plugin_name,
+                             response->auth_response, seq)) {
+    co_return false;
+  }
+  schema_ = (client_caps_ & cap::kConnectWithDb) ? response->database : std::string();
+  if (!co_await ConnectBackend(seq)) co_return false;
+  if (co_await SendOk(seq)) co_return false;
+  LogDebug(absl::StrCat("client ", Describe(), " logged in"));
+  co_return true;
+}
+
+awaitable<bool> ClientSession::Authenticate(std::string_view user, std::string_view plugin,
+                                            std::string_view auth_response, uint8_t& seq) {
+  const UserEntry* entry = FindUser(user);
+  std::optional<std::string> password;
+  if (entry) password = entry->password;
+  std::string cache_key = entry ? entry->name + std::string(1, '\0') + entry->password
+                                : std::string();
+  protocol::ServerAuthenticator auth({nonce_, worker_.shared.config.frontend_auth,
+                                      client_->tls_active(),
+                                      entry && worker_.sha2_fast_path.contains(cache_key),
+                                      worker_.shared.rsa});
+  auto step = auth.Start(plugin, auth_response, password);
+  bool used_password = !auth_response.empty();
+  while (step == protocol::ServerAuthenticator::Step::kSendAndWait) {
+    if (co_await SendPacket(auth.to_send(), seq)) co_return false;
+    if (co_await client_->ReadPacket(reader_)) co_return false;
+    seq = uint8_t(reader_.first_sequence_id() + 1);
+    used_password = used_password || !reader_.packet().empty();
+    step = auth.OnClientPacket(reader_.packet());
+  }
+  if (step == protocol::ServerAuthenticator::Step::kFailed) {
+    LogInfo(absl::StrCat("client ", peer_, ": access denied for user '", protocol::Sv(user), "'"));
+    co_await SendError(AccessDenied(user, peer_, used_password), seq);
+    co_return false;
+  }
+  if (auth.completed_full_auth()) worker_.sha2_fast_path.insert(cache_key);
+  if (!auth.to_send().empty()) {  // caching_sha2 "fast auth success" precedes OK
+    if (co_await SendPacket(auth.to_send(), seq)) co_return false;
+    ++seq;
+  }
+  user_ = entry;
+  co_return true;
+}
+
+awaitable<bool> ClientSession::ChangeUser(ByteSpan packet) {
+  auto request = protocol::DecodeChangeUser(packet, client_caps_);
+  uint8_t seq = uint8_t(reader_.first_sequence_id() + 1);
+  if (!request.ok()) {
+    co_await SendError(MalformedPacket("COM_CHANGE_USER"), seq);
+    co_return false;
+  }
+  // The backend session belongs to the old user: start over with a new one.
+  DropBackend();
+  open_statements_ = 0;
+  if (!co_await Authenticate(request->username, request->auth_plugin_name,
+                             request->auth_response, seq)) {
+    co_return false;  // like the server, a failed change of user ends the session
+  }
+  schema_ = request->database;
+  if (request->character_set) charset_ = uint8_t(*request->character_set);
+  if (!co_await ConnectBackend(seq)) co_return true;
+  co_return !co_await SendOk(seq);
+}
+
+}  // namespace ql::proxy

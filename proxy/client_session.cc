@@ -1,0 +1,238 @@
+// ClientSession's command phase: read a command, make sure a backend
+// connection is there, forward the command and relay the response; decide
+// what a failure means for the client (an ERR and carry on, or disconnect).
+#include "proxy/client_session.h"
+
+#include "absl/strings/str_cat.h"
+#include "protocol/constants.h"
+#include "protocol/generic_packets.h"
+#include "proxy/logging.h"
+
+namespace ql::proxy {
+namespace {
+
+namespace cap = protocol::cap;
+using protocol::ByteSpan;
+using protocol::Command;
+
+constexpr size_t kMaxCommandSize = size_t(1) << 30;  // MariaDB's own ceiling
+
+std::chrono::milliseconds Seconds(double s) {
+  return std::chrono::milliseconds(int64_t(s * 1000));
+}
+
+std::string Reason(const error_code& ec) {
+  if (ec == asio::error::timed_out) return "timed out";
+  if (ec == asio::error::eof) return "connection closed by server";
+  return ec.message();
+}
+
+}  // namespace
+
+ClientSession::ClientSession(WorkerContext& worker, tcp::socket socket)
+    : worker_(worker),
+      client_(std::make_shared<Transport>(std::move(socket))),
+      reader_(kMaxCommandSize) {
+  const Config& c = worker.shared.config;
+  timeouts_ = {Seconds(c.backend_read_timeout_s), Seconds(c.backend_read_timeout_s),
+               Seconds(c.client_idle_timeout_s)};
+  connection_id_ = worker.NextConnectionId();
+  peer_ = client_->remote_address();
+  error_code ignored;
+  client_->socket().set_option(tcp::no_delay(true), ignored);
+}
+
+ClientSession::~ClientSession() {
+  DropBackend();
+  client_->Close();
+}
+
+std::string ClientSession::Describe() const {
+  return absl::StrCat("#", connection_id_, " ", user_ ? user_->name : std::string("?"), "@",
+                      peer_);
+}
+
+awaitable<void> ClientSession::Run() {
+  if (co_await Login()) {
+    while (co_await ServeCommand()) {
+    }
+  }
+  LogDebug(absl::StrCat("client ", Describe(), " disconnected"));
+}
+
+awaitable<error_code> ClientSession::SendPacket(ByteSpan payload, uint8_t seq) {
+  client_->SetTimeout(timeouts_.client_write);
+  co_return co_await client_->WritePacket(payload, seq);
+}
+
+awaitable<error_code> ClientSession::SendError(const MysqlError& error, uint8_t seq) {
+  protocol::Bytes payload = EncodeError(error);
+  co_return co_await SendPacket(payload, seq);
+}
+
+awaitable<error_code> ClientSession::SendOk(uint8_t seq) {
+  protocol::Bytes payload;
+  protocol::OkPacket ok;
+  ok.status_flags = protocol::status::kAutocommit;
+  protocol::EncodeOk(payload, ok, client_caps_);
+  co_return co_await SendPacket(payload, seq);
+}
+
+void ClientSession::DropBackend() {
+  backend_.reset();
+  last_status_ = protocol::status::kAutocommit;
+}
+
+bool ClientSession::SessionSurvivesReconnect() const {
+  // A fresh backend session has autocommit on, no transaction and no
+  // prepared statements: the client must not go on believing otherwise.
+  if (open_statements_ > 0) return false;
+  if (last_status_ & protocol::status::kInTrans) return false;
+  if (!(last_status_ & protocol::status::kAutocommit)) return false;
+  return true;
+}
+
+awaitable<bool> ClientSession::ConnectBackend(uint8_t error_seq) {
+  const SharedState& shared = worker_.shared;
+  BackendLogin login;
+  login.username = user_->backend_name.empty() ? user_->name : user_->backend_name;
+  login.password = user_->backend_name.empty() ? user_->password : user_->backend_password;
+  login.database = schema_;
+  login.client_capabilities = client_caps_;
+  login.character_set = charset_;
+  BackendTls tls{shared.backend_tls.get(), !shared.config.backend_tls_ca.empty()};
+  auto outcome = co_await BackendConnection::Connect(shared.primary, login, tls,
+                                                     Seconds(shared.config.connect_timeout_s));
+  if (!outcome.connection) {
+    LogWarn(absl::StrCat("client ", Describe(), ": backend ", shared.primary.Name(), ": ",
+                         outcome.error.message));
+    co_await SendError(outcome.error, error_seq);
+    co_return false;
+  }
+  backend_ = std::move(outcome.connection);
+  last_status_ = protocol::status::kAutocommit;
+  // Keep what clients are told about "the server" current.
+  worker_.profile.version = backend_->greeting().server_version;
+  worker_.profile.capabilities = backend_->greeting().capabilities;
+  worker_.profile.character_set = backend_->greeting().character_set;
+  co_return true;
+}
+
+awaitable<bool> ClientSession::ServeCommand() {
+  client_->SetTimeout(timeouts_.client_read);
+  if (error_code ec = co_await client_->ReadPacket(reader_); ec) {
+    if (ec == asio::error::invalid_argument) {
+      LogWarn(absl::StrCat("client ", Describe(), ": ", reader_.error().message()));
+      if (reader_.error().code() == absl::StatusCode::kResourceExhausted) {
+        co_await SendError(PacketTooLarge(), 1);
+      }
+    }
+    co_return false;
+  }
+  ByteSpan packet = reader_.packet();
+  if (packet.empty()) {
+    LogWarn(absl::StrCat("client ", Describe(), ": empty command packet"));
+    co_await SendError(MalformedPacket("empty command"), 1);
+    co_return false;
+  }
+  protocol::CommandInfo info = protocol::DescribeCommand(packet[0]);
+  uint8_t reply_seq = uint8_t(reader_.first_sequence_id() + 1);
+  if (!info.supported) {
+    co_await SendError(UnknownCommand(), reply_seq);
+    co_return true;
+  }
+  switch (info.command) {
+    case Command::kQuit:
+      co_return false;
+    case Command::kChangeUser:
+      co_return co_await ChangeUser(packet);
+    default:
+      co_return co_await Forward(packet, info);
+  }
+}
+
+awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandInfo& info) {
+  uint8_t seq = reader_.first_sequence_id();
+  const uint8_t reply_seq = uint8_t(seq + 1);
+  if (!backend_ || backend_->broken()) {
+    DropBackend();
+    // Nothing to close or reset on a backend that is not there.
+    if (info.command == Command::kStmtClose) co_return true;
+    if (!co_await ConnectBackend(reply_seq)) co_return true;
+  }
+  Transport& backend = backend_->transport();
+  backend.SetTimeout(timeouts_.backend_read);
+  if (error_code ec = co_await backend.WritePacket(packet, seq); ec) {
+    std::string name = backend_->address().Name();
+    DropBackend();
+    co_await SendError(BackendLost(name, Reason(ec)), reply_seq);
+    co_return SessionSurvivesReconnect();
+  }
+  tracker_.Start(info.response, backend_->capabilities());
+  if (tracker_.done()) {
+    AfterResponse(info, packet);
+    co_return true;
+  }
+  RelayResult result = co_await relay_.Relay(backend, *client_, tracker_, timeouts_);
+  switch (result.status) {
+    case RelayStatus::kComplete:
+      AfterResponse(info, packet);
+      co_return true;
+    case RelayStatus::kBackendFailed: {
+      std::string name = backend_->address().Name();
+      bool survives = SessionSurvivesReconnect();
+      LogWarn(absl::StrCat("client ", Describe(), ": backend ", name, " lost: ",
+                           Reason(result.ec)));
+      DropBackend();
+      co_await SendError(BackendLost(name, Reason(result.ec)), reply_seq);
+      co_return survives;
+    }
+    case RelayStatus::kBackendFailedMidway:
+      LogWarn(absl::StrCat("client ", Describe(), ": backend ", backend_->address().Name(),
+                           " lost in the middle of a response: ", Reason(result.ec)));
+      co_return false;
+    case RelayStatus::kClientFailed:
+      // The backend still has the rest of the response to send: never reuse it.
+      backend_->MarkBroken();
+      co_return false;
+    case RelayStatus::kProtocolError:
+      LogError(absl::StrCat("client ", Describe(), ": backend ", backend_->address().Name(),
+                            " protocol error: ", result.detail));
+      backend_->MarkBroken();
+      co_return false;
+  }
+  co_return false;
+}
+
+void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan packet) {
+  const protocol::ResponseSummary& s = tracker_.summary();
+  if (s.status_known) last_status_ = s.status_flags;
+  bool ok = s.error_code == 0;
+  if (!s.session_state.empty()) {
+    // USE inside COM_QUERY: the server reports the new schema when tracking is on.
+    auto entries = protocol::DecodeSessionState(s.session_state);
+    if (entries.ok()) {
+      for (const auto& e : *entries) {
+        if (e.type == protocol::SessionTrackType::kSchema) schema_.assign(e.value);
+      }
+    }
+  }
+  switch (info.command) {
+    case Command::kInitDb:
+      if (ok) schema_.assign(protocol::AsStringView(packet.subspan(1)));
+      break;
+    case Command::kStmtPrepare:
+      if (ok) ++open_statements_;
+      break;
+    case Command::kStmtClose:
+      if (open_statements_ > 0) --open_statements_;
+      break;
+    case Command::kResetConnection:
+      if (ok) open_statements_ = 0;
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace ql::proxy

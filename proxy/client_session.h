@@ -1,0 +1,72 @@
+// ClientSession: one client connection, served by one coroutine on the worker
+// that accepted it. It terminates the MySQL protocol: greets the client,
+// authenticates it against the configured users, opens a backend connection
+// with the client's capabilities, schema and character set, and then relays
+// every command and its response. Login and COM_CHANGE_USER live in
+// client_login.cc; the command loop in client_session.cc.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "protocol/command.h"
+#include "protocol/framing.h"
+#include "protocol/response_tracker.h"
+#include "proxy/asio.h"
+#include "proxy/backend_connection.h"
+#include "proxy/mysql_errors.h"
+#include "proxy/response_relay.h"
+#include "proxy/transport.h"
+#include "proxy/worker_context.h"
+
+namespace ql::proxy {
+
+class ClientSession {
+ public:
+  ClientSession(WorkerContext& worker, tcp::socket socket);
+  ~ClientSession();
+
+  awaitable<void> Run();
+
+ private:
+  // Login (client_login.cc).
+  awaitable<bool> Login();
+  awaitable<bool> Authenticate(std::string_view user, std::string_view plugin,
+                               std::string_view auth_response, uint8_t& seq);
+  awaitable<bool> ChangeUser(protocol::ByteSpan packet);
+  protocol::HandshakeV10 MakeGreeting() const;
+  const UserEntry* FindUser(std::string_view name) const;
+
+  // Commands (client_session.cc).
+  awaitable<bool> ServeCommand();
+  awaitable<bool> Forward(protocol::ByteSpan packet, const protocol::CommandInfo& info);
+  awaitable<bool> ConnectBackend(uint8_t error_seq);
+  void AfterResponse(const protocol::CommandInfo& info, protocol::ByteSpan packet);
+  bool SessionSurvivesReconnect() const;
+  void DropBackend();
+
+  awaitable<error_code> SendPacket(protocol::ByteSpan payload, uint8_t seq);
+  awaitable<error_code> SendError(const MysqlError& error, uint8_t seq);
+  awaitable<error_code> SendOk(uint8_t seq);
+  std::string Describe() const;  // for log lines
+
+  WorkerContext& worker_;
+  std::shared_ptr<Transport> client_;
+  std::unique_ptr<BackendConnection> backend_;
+  protocol::PacketReader reader_;
+  protocol::ResponseTracker tracker_;
+  ResponseRelay relay_;
+  RelayTimeouts timeouts_;
+
+  uint32_t connection_id_ = 0;
+  std::string nonce_;
+  std::string peer_;
+  uint32_t client_caps_ = 0;
+  uint8_t charset_ = 0;
+  const UserEntry* user_ = nullptr;
+  std::string schema_;
+  uint16_t last_status_ = 0;
+  uint32_t open_statements_ = 0;
+};
+
+}  // namespace ql::proxy

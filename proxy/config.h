@@ -1,0 +1,162 @@
+// Configuration of the querylens proxy: the Config struct, the command-line parser, the YAML file loader,
+// validation and the --help text.
+//
+// Every option is described once, by an OptionSpec in the table returned by Options(). That one entry is
+// what the flag parser, the YAML loader, Validate() and HelpText() all read. To add an option, add a field
+// to Config and one line to the table in config.cc.
+//
+// Flow (main):
+//   absl::StatusOr<CommandLine> cl = ParseCommandLine(argc, argv);   // loads --config FILE, then flags
+//   if (cl->help) print HelpText(); if (cl->version) print version;
+//   if (cl->check_config) report CheckConfigFile(*cl->check_config);
+//   absl::Status ok = Validate(cl->config);                           // then run with cl->config
+//
+// Nothing here throws: yaml-cpp exceptions are caught inside the loader and become absl::Status.
+#ifndef QUERYLENS_PROXY_CONFIG_H_
+#define QUERYLENS_PROXY_CONFIG_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace ql::proxy {
+
+struct HostPort {
+  std::string host;  // name, IPv4 literal, or IPv6 literal without brackets
+  uint16_t port = 0;
+
+  // "host:port", with brackets around IPv6 literals ("[::1]:3306").
+  std::string ToString() const;
+  friend bool operator==(const HostPort&, const HostPort&) = default;
+};
+
+// Parses "127.0.0.1:6033", "localhost:3306" or "[::1]:3306". The port must be 1-65535.
+absl::StatusOr<HostPort> ParseHostPort(std::string_view text);
+
+struct UserEntry {
+  std::string name;
+  std::string password;          // resolved: an "env:VARNAME" value has already been read
+  std::string backend_name;      // credentials used toward the MariaDB servers; default = name/password
+  std::string backend_password;
+  friend bool operator==(const UserEntry&, const UserEntry&) = default;
+};
+
+struct Config {
+  HostPort listen{"127.0.0.1", 6033};
+  HostPort admin_listen{"127.0.0.1", 9033};
+  std::optional<HostPort> primary;           // required for running (Validate checks)
+  std::vector<HostPort> replicas;
+  std::vector<UserEntry> users;               // at least one required
+  // --backend-user: backend credentials for every user that has none of its own. The loaders have
+  // already copied them into users[]; they are kept here only so the value can be shown and overridden.
+  std::string backend_user;
+  std::string backend_password;
+  int workers = 0;                            // 0 = one per core
+  std::string frontend_auth = "mysql_native_password";  // or "caching_sha2_password": offered first
+  std::string tls_cert, tls_key;              // frontend TLS: both or neither
+  bool require_tls = false;                   // requires tls_cert/key
+  bool backend_tls = false;                   // TLS toward the backends
+  std::string backend_tls_ca;                 // CA file; when set the server cert is verified
+  double connect_timeout_s = 5;               // backend connect+handshake
+  double backend_read_timeout_s = 3600;       // a backend response may not stall longer than this
+  double client_idle_timeout_s = 28800;       // like wait_timeout
+  double handshake_timeout_s = 10;            // client handshake/auth
+  std::string log_level = "info";             // debug|info|warn|error
+  std::string log_format = "text";            // text|json
+  std::string config_file;                    // where it came from, if any
+};
+
+struct CommandLine {
+  Config config;
+  bool help = false;
+  bool version = false;
+  std::optional<std::string> check_config;  // --check-config FILE: main loads, validates and reports
+};
+
+// Reads an environment variable; injected so tests need not touch the real environment.
+using GetEnvFn = std::function<const char*(const char*)>;
+const char* ProcessGetEnv(const char* name);  // std::getenv
+
+// Parses the command line (argv[0] is the program name). With --config FILE the file is loaded first and
+// every flag then overrides it; a repeatable flag (--replica, --user) given on the command line replaces
+// the file's whole list. With --help or --version nothing else is loaded or checked. Does not Validate().
+absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv,
+                                             const GetEnvFn& getenv = ProcessGetEnv);
+
+// Loads a YAML file whose keys are the flag names ("admin-listen" or "admin_listen"). Unknown keys are
+// errors; every error names the file, line and key: "config.yaml:7: key 'primary': expected HOST:PORT,
+// got 'foo'". Does not Validate().
+absl::StatusOr<Config> LoadConfigFile(const std::string& path, const GetEnvFn& getenv = ProcessGetEnv);
+
+// --check-config: LoadConfigFile + Validate, errors prefixed with the file name.
+absl::StatusOr<Config> CheckConfigFile(const std::string& path, const GetEnvFn& getenv = ProcessGetEnv);
+
+// Everything a running proxy needs: primary and users present, TLS files readable, known plugin and
+// log names, positive timeouts. Errors name the flag.
+absl::Status Validate(const Config& config);
+
+// Usage text for --help: every flag with its value name, meaning and default.
+std::string HelpText();
+
+// A multi-line summary of the effective configuration, without passwords (for --check-config and logs).
+std::string DescribeConfig(const Config& config);
+
+// ---------------------------------------------------------------------------------------------------
+// The option table, shared by the command-line parser (config.cc) and the YAML loader (config_yaml.cc).
+
+enum class OptionScope {
+  kEverywhere,       // flag and YAML key
+  kCommandLineOnly,  // --config, --help, --version, --check-config
+};
+
+// A YAML mapping item of a repeatable option, e.g. one entry of `users:` written as
+// {name: app, password: env:APP_PW}; field names are normalized to dashes.
+using OptionFields = std::vector<std::pair<std::string, std::string>>;
+
+struct OptionSpec {
+  std::string_view name = {};   // flag without "--"; also the YAML key
+  std::string_view yaml_alias = {};  // another accepted YAML key ("replicas" for --replica), may be empty
+  std::string_view value_name = {};  // "HOST:PORT"; empty for a switch (bare flag = true)
+  std::string_view help = {};
+  OptionScope scope = OptionScope::kEverywhere;
+  bool repeatable = false;      // each value appends; `clear` empties the list
+
+  // Parses one value (a switch gets "true" when given bare) and stores it. Errors describe the value
+  // only ("expected HOST:PORT, got 'foo'"); the caller adds where it came from.
+  std::function<absl::Status(CommandLine&, std::string_view value, const GetEnvFn&)> set = {};
+  std::function<void(Config&)> clear = {};
+  // Optional: YAML mapping items of a repeatable option, with the field names they may contain.
+  std::function<absl::Status(CommandLine&, const OptionFields&, const GetEnvFn&)> set_fields = {};
+  std::vector<std::string_view> fields = {};
+  // The value as help shows a default ("" = no default shown); and Validate's check of this option.
+  std::function<std::string(const Config&)> show = {};
+  std::function<absl::Status(const Config&)> check = {};
+
+  bool is_switch() const { return value_name.empty(); }
+};
+
+const std::vector<OptionSpec>& Options();
+
+// Finds an option by flag name or YAML alias; underscores count as dashes. nullptr if unknown.
+const OptionSpec* FindOption(std::string_view name);
+
+// The known option name closest to a misspelled one, or "" if nothing is close.
+std::string_view ClosestOptionName(std::string_view name);
+
+// Applies a config file on top of `target` without the final step (FinishConfig), so that command-line
+// flags can still change --backend-user for the file's users. Used by ParseCommandLine.
+absl::Status ApplyConfigFile(const std::string& path, CommandLine& target, const GetEnvFn& getenv);
+
+// Fills each user's missing backend credentials from --backend-user, else from its own name/password.
+void FinishConfig(Config& config);
+
+}  // namespace ql::proxy
+
+#endif  // QUERYLENS_PROXY_CONFIG_H_

@@ -1,0 +1,51 @@
+// Implementation of the proxy's own MySQL errors.
+#include "proxy/mysql_errors.h"
+
+#include "absl/strings/str_cat.h"
+#include "protocol/generic_packets.h"
+
+namespace ql::proxy {
+
+using protocol::Sv;
+
+MysqlError AccessDenied(std::string_view user, std::string_view host, bool using_password) {
+  return {errc::kAccessDenied, "28000",
+          absl::StrCat("Access denied for user '", Sv(user), "'@'", Sv(host),
+                       "' (using password: ", using_password ? "YES" : "NO", ")")};
+}
+
+MysqlError SecureTransportRequired() {
+  return {errc::kSecureTransportRequired, "HY000",
+          "Connections using insecure transport are prohibited while "
+          "--require_secure_transport=ON."};
+}
+
+MysqlError UnknownCommand() { return {errc::kUnknownCommand, "08S01", "Unknown command"}; }
+
+MysqlError BackendUnreachable(std::string_view backend, std::string_view reason) {
+  return {errc::kConnectionError, "HY000",
+          absl::StrCat("Can't connect to MySQL server on '", Sv(backend), "' (", Sv(reason),
+                       ") [querylens]")};
+}
+
+MysqlError BackendLost(std::string_view backend, std::string_view reason) {
+  return {errc::kServerLost, "HY000",
+          absl::StrCat("Lost connection to MySQL server '", Sv(backend), "' during query (",
+                       Sv(reason), ") [querylens]")};
+}
+
+MysqlError MalformedPacket(std::string_view what) {
+  return {errc::kMalformedPacket, "HY000", absl::StrCat("Malformed packet: ", Sv(what))};
+}
+
+MysqlError PacketTooLarge() {
+  return {errc::kNetPacketTooLarge, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes"};
+}
+
+protocol::Bytes EncodeError(const MysqlError& e) {
+  protocol::Bytes out;
+  protocol::EncodeErr(out, e.code, e.sql_state, e.message);
+  return out;
+}
+
+}  // namespace ql::proxy

@@ -1,0 +1,44 @@
+// Error codes, SQLSTATEs and wording of the errors the proxy itself sends to
+// clients, matching what MySQL/MariaDB and their client libraries use, so that
+// applications and ORMs react to them exactly as to a server's own errors.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "protocol/wire_codec.h"
+
+namespace ql::proxy {
+
+struct MysqlError {
+  uint16_t code;
+  std::string sql_state;
+  std::string message;
+};
+
+namespace errc {
+inline constexpr uint16_t kAccessDenied = 1045;         // 28000
+inline constexpr uint16_t kUnknownCommand = 1047;       // 08S01
+inline constexpr uint16_t kHandshakeError = 1043;       // 08S01 "Bad handshake"
+inline constexpr uint16_t kNetPacketTooLarge = 1153;    // 08S01
+inline constexpr uint16_t kNetReadError = 1158;         // 08S01
+inline constexpr uint16_t kSecureTransportRequired = 3159;  // HY000
+inline constexpr uint16_t kConnectionError = 2003;      // HY000 (client-side code)
+inline constexpr uint16_t kServerLost = 2013;           // HY000 (client-side code)
+inline constexpr uint16_t kUnknownError = 1105;         // HY000
+inline constexpr uint16_t kMalformedPacket = 2027;      // HY000
+}  // namespace errc
+
+MysqlError AccessDenied(std::string_view user, std::string_view host, bool using_password);
+MysqlError SecureTransportRequired();
+MysqlError UnknownCommand();
+MysqlError BackendUnreachable(std::string_view backend, std::string_view reason);
+MysqlError BackendLost(std::string_view backend, std::string_view reason);
+MysqlError MalformedPacket(std::string_view what);
+MysqlError PacketTooLarge();
+
+// The ERR payload (no frame header) for an error.
+protocol::Bytes EncodeError(const MysqlError& e);
+
+}  // namespace ql::proxy

@@ -1,0 +1,160 @@
+// Implementation of Server and of the start-up state it shares with workers.
+#include "proxy/server.h"
+
+#include <csignal>
+
+#include "absl/strings/str_cat.h"
+#include "proxy/client_session.h"
+#include "proxy/logging.h"
+
+namespace ql::proxy {
+
+struct Server::Worker {
+  Worker(const SharedState& shared, int index, int count)
+      : context(shared, index, count), io(1) {}
+  WorkerContext context;
+  asio::io_context io;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::thread thread;
+};
+
+absl::StatusOr<SharedState> BuildSharedState(Config config) {
+  SharedState s;
+  s.config = std::move(config);
+  s.primary = {s.config.primary->host, s.config.primary->port};
+  try {
+    if (!s.config.tls_cert.empty()) {
+      s.frontend_tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+      s.frontend_tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                                  ssl::context::no_tlsv1_1);
+      s.frontend_tls->use_certificate_chain_file(s.config.tls_cert);
+      s.frontend_tls->use_private_key_file(s.config.tls_key, ssl::context::pem);
+    }
+    if (s.config.backend_tls) {
+      s.backend_tls = std::make_unique<ssl::context>(ssl::context::tls_client);
+      if (!s.config.backend_tls_ca.empty()) {
+        s.backend_tls->load_verify_file(s.config.backend_tls_ca);
+      }
+    }
+  } catch (const boost::system::system_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat("TLS set-up failed: ", e.what()));
+  }
+  auto rsa = protocol::RsaKeyPair::Generate();
+  if (!rsa.ok()) return rsa.status();
+  s.rsa = *rsa;
+  // Learn the primary's version and capabilities to present them to clients.
+  asio::io_context io;
+  std::optional<protocol::HandshakeV10> greeting;
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        greeting = co_await BackendConnection::ProbeGreeting(
+            s.primary, std::chrono::milliseconds(int64_t(s.config.connect_timeout_s * 1000)));
+      },
+      asio::detached);
+  io.run();
+  if (greeting) {
+    s.initial_profile.version = greeting->server_version;
+    s.initial_profile.capabilities = greeting->capabilities;
+    s.initial_profile.character_set = greeting->character_set;
+    LogInfo(absl::StrCat("primary ", s.primary.Name(), " is ", greeting->server_version));
+  } else {
+    LogWarn(absl::StrCat("primary ", s.primary.Name(),
+                         " did not answer at start-up; serving clients anyway"));
+  }
+  return s;
+}
+
+Server::Server(SharedState shared) : shared_(std::move(shared)) {}
+
+Server::~Server() {
+  for (auto& w : workers_) {
+    w->io.stop();
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+absl::Status Server::Prepare() {
+  int count = shared_.config.workers > 0 ? shared_.config.workers
+                                         : int(std::max(1u, std::thread::hardware_concurrency()));
+  const HostPort& listen = shared_.config.listen;
+  for (int i = 0; i < count; ++i) {
+    auto w = std::make_unique<Worker>(shared_, i, count);
+    error_code ec;
+    auto address = asio::ip::make_address(listen.host, ec);
+    if (ec) {
+      tcp::resolver resolver(w->io);
+      auto results = resolver.resolve(listen.host, std::to_string(listen.port), ec);
+      if (ec || results.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("cannot resolve listen address ", listen.host));
+      }
+      address = results.begin()->endpoint().address();
+    }
+    tcp::endpoint endpoint(address, listen.port);
+    w->acceptor = std::make_unique<tcp::acceptor>(w->io);
+    w->acceptor->open(endpoint.protocol(), ec);
+    if (!ec) w->acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) {
+      int one = 1;
+      ::setsockopt(w->acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    }
+    if (!ec) w->acceptor->bind(endpoint, ec);
+    if (!ec) w->acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", listen.ToString(), ": ", ec.message()));
+    }
+    workers_.push_back(std::move(w));
+  }
+  return absl::OkStatus();
+}
+
+awaitable<void> Server::Accept(Worker& worker, tcp::acceptor& acceptor) {
+  while (true) {
+    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      // Out of descriptors and the like: pause instead of spinning.
+      LogWarn(absl::StrCat("accept failed: ", ec.message()));
+      asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    auto session = std::make_shared<ClientSession>(worker.context, std::move(socket));
+    asio::co_spawn(
+        worker.io, [session]() -> awaitable<void> { co_await session->Run(); },
+        asio::detached);
+  }
+}
+
+absl::Status Server::Run() {
+  if (absl::Status s = Prepare(); !s.ok()) return s;
+  asio::io_context signal_io(1);
+  asio::signal_set signals(signal_io, SIGINT, SIGTERM);
+  std::signal(SIGPIPE, SIG_IGN);
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    asio::co_spawn(worker->io, Accept(*worker, *worker->acceptor), asio::detached);
+    worker->thread = std::thread([worker] { worker->io.run(); });
+  }
+  LogInfo(absl::StrCat("querylens listening on ", shared_.config.listen.ToString(), " with ",
+                       workers_.size(), " workers; primary ", shared_.primary.Name()));
+  int received = 0;
+  signals.async_wait([&](const error_code&, int sig) { received = sig; });
+  signal_io.run();
+  LogInfo(absl::StrCat("signal ", received, ": shutting down"));
+  for (auto& w : workers_) {
+    asio::post(w->io, [worker = w.get()] {
+      error_code ignored;
+      worker->acceptor->close(ignored);
+      worker->io.stop();
+    });
+  }
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ql::proxy

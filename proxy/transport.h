@@ -1,0 +1,76 @@
+// Transport: one TCP connection, optionally upgraded to TLS in place (MySQL's
+// SSLRequest happens mid-handshake), with a reusable read buffer and a
+// deadline watchdog. Every read and write runs under a deadline: the watchdog
+// costs one timer per connection, re-armed only when it fires, so setting a
+// deadline on the hot path is just a store.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "protocol/framing.h"
+#include "protocol/wire_codec.h"
+#include "proxy/asio.h"
+
+namespace ql::proxy {
+
+using Clock = std::chrono::steady_clock;
+
+class Transport : public std::enable_shared_from_this<Transport> {
+ public:
+  explicit Transport(tcp::socket socket);
+  ~Transport();
+
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  awaitable<error_code> StartTlsServer(ssl::context& ctx);
+  awaitable<error_code> StartTlsClient(ssl::context& ctx, const std::string& host, bool verify);
+  bool tls_active() const { return tls_ != nullptr; }
+
+  // Operations after this deadline fail with timed_out.
+  void SetTimeout(Clock::duration d);
+  bool timed_out() const { return timed_out_; }
+
+  // The read buffer: bytes received and not yet consumed.
+  protocol::ByteSpan buffered() const { return {buf_.data() + begin_, end_ - begin_}; }
+  void Consume(size_t n);
+  // Reads at least one more byte into the buffer, growing it to hold at least
+  // `min_free` free bytes first.
+  awaitable<error_code> Fill(size_t min_free = 16 * 1024);
+
+  awaitable<error_code> Write(protocol::ByteSpan data);
+
+  // Reads one whole packet (frames joined) into `reader`.
+  awaitable<error_code> ReadPacket(protocol::PacketReader& reader);
+  // Frames `payload` and writes it; `seq` is advanced past the frames.
+  awaitable<error_code> WritePacket(protocol::ByteSpan payload, uint8_t& seq);
+
+  void Close();
+  bool is_open() const { return socket_.is_open(); }
+  std::string remote_address() const;  // IP only
+  tcp::socket& socket() { return socket_; }
+
+ private:
+  void ArmWatchdog();
+  void OnWatchdog(const error_code& ec);
+  void Compact(size_t min_free);
+
+  tcp::socket socket_;
+  std::unique_ptr<ssl::stream<tcp::socket&>> tls_;
+  asio::steady_timer watchdog_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  bool watchdog_pending_ = false;
+  bool timed_out_ = false;
+  protocol::Bytes buf_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  protocol::Bytes write_scratch_;
+};
+
+// error_code for a deadline that expired.
+inline error_code TimedOutError() { return asio::error::timed_out; }
+
+}  // namespace ql::proxy
