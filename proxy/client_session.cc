@@ -53,10 +53,8 @@ std::string ClientSession::Describe() const {
 }
 
 awaitable<void> ClientSession::Run() {
-  if (co_await Login()) {
-    while (co_await ServeCommand()) {
-    }
-  }
+  bool alive = co_await Login();
+  while (alive) alive = co_await ServeCommand();
   LogDebug(absl::StrCat("client ", Describe(), " disconnected"));
 }
 

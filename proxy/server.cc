@@ -9,6 +9,12 @@
 
 namespace ql::proxy {
 
+namespace {
+// A coroutine's parameters live in its frame, unlike a lambda's captures:
+// this keeps the session alive for as long as it runs.
+awaitable<void> RunSession(std::shared_ptr<ClientSession> session) { co_await session->Run(); }
+}  // namespace
+
 struct Server::Worker {
   Worker(const SharedState& shared, int index, int count)
       : context(shared, index, count), io(1) {}
@@ -122,9 +128,7 @@ awaitable<void> Server::Accept(Worker& worker, tcp::acceptor& acceptor) {
       continue;
     }
     auto session = std::make_shared<ClientSession>(worker.context, std::move(socket));
-    asio::co_spawn(
-        worker.io, [session]() -> awaitable<void> { co_await session->Run(); },
-        asio::detached);
+    asio::co_spawn(worker.io, RunSession(std::move(session)), asio::detached);
   }
 }
 

@@ -18,6 +18,10 @@ Environment:
   QL_TEST_PROXY_DIRECT=1 no proxy: "through the proxy" means the primary
                          itself. Validates the tests against MariaDB; tests
                          that only make sense through the proxy are skipped.
+                         In this mode the lab servers offer TLS themselves, so
+                         that the TLS tests run against MariaDB's TLS.
+  QL_TEST_LAB_TLS=1|0    lab servers offer TLS (default: 1 in direct mode,
+                         0 otherwise)
 """
 from __future__ import annotations
 
@@ -46,6 +50,7 @@ ADMIN_PORT = int(os.environ.get("QL_TEST_ADMIN_PORT", "19033"))
 QUERYLENS_BIN = os.environ.get("QUERYLENS_BIN", str(REPO / "build" / "proxy" / "querylens"))
 EXTRA_ARGS = shlex.split(os.environ.get("QL_TEST_PROXY_EXTRA_ARGS", ""))
 LAB_SH = REPO / "deploy" / "lab" / "lab.sh"
+LAB_TLS = os.environ.get("QL_TEST_LAB_TLS", "1" if DIRECT else "0") == "1"
 
 
 # ---------------------------------------------------------------------------
@@ -53,10 +58,17 @@ LAB_SH = REPO / "deploy" / "lab" / "lab.sh"
 
 
 class Lab:
-    def __init__(self, lab_dir: str, primary_port: int, replica_port: int):
+    def __init__(self, lab_dir: str, primary_port: int, replica_port: int, tls: dict | None = None):
         self.dir = lab_dir
         self.env = dict(os.environ, QL_LAB_DIR=lab_dir, QL_PRIMARY_PORT=str(primary_port),
                         QL_REPLICA_PORT=str(replica_port), QL_LAB_TIMEOUT="60")
+        for k in ("QL_LAB_TLS_CERT", "QL_LAB_TLS_KEY", "QL_LAB_TLS_CA"):
+            self.env.pop(k, None)
+        self.tls_ca = None
+        if tls:
+            self.env.update(QL_LAB_TLS_CERT=tls["cert"], QL_LAB_TLS_KEY=tls["key"],
+                            QL_LAB_TLS_CA=tls["ca"])
+            self.tls_ca = tls["ca"]
         self.primary = Endpoint("127.0.0.1", primary_port, "direct", via_proxy=False)
         self.replica = Endpoint("127.0.0.1", replica_port, "replica", via_proxy=False)
 
@@ -85,8 +97,9 @@ class Lab:
 
 
 @pytest.fixture(scope="session")
-def lab():
-    lab = Lab(LAB_DIR, PRIMARY_PORT, REPLICA_PORT)
+def lab(request):
+    tls = request.getfixturevalue("tls_files") if LAB_TLS else None
+    lab = Lab(LAB_DIR, PRIMARY_PORT, REPLICA_PORT, tls)
     # Leftovers of an aborted earlier run are stopped and removed first.
     lab.lab("destroy", check=False)
     try:
@@ -249,7 +262,12 @@ def proxy(lab, proxy_process) -> Endpoint:
 def proxy_tls(lab, tls_files, proxy_log_dir) -> Endpoint:
     """A proxy instance with frontend TLS (optional for clients)."""
     if DIRECT:
-        pytest.skip("needs the proxy (QL_TEST_PROXY_DIRECT=1)")
+        # Stand-in: MariaDB's own TLS (the lab offers TLS in direct mode).
+        if not lab.tls_ca:
+            pytest.skip("direct mode without lab TLS (QL_TEST_LAB_TLS=0)")
+        yield Endpoint(lab.primary.host, lab.primary.port, "proxy-tls(direct)", via_proxy=False,
+                       tls_ca=lab.tls_ca)
+        return
     p = _session_proxy("tls", PROXY_PORT + 1, ADMIN_PORT + 1,
                        ["--tls-cert", tls_files["cert"], "--tls-key", tls_files["key"]],
                        proxy_log_dir)

@@ -171,7 +171,7 @@ def _mysqldb_set(cur, conn) -> dict:
 def _pymysql_set(cur, conn) -> dict:
     res = cur._result
     fields = None
-    if res is not None and res.fields:
+    if res is not None and getattr(res, "fields", None):
         fields = [
             (f.catalog, f.db, f.table_name, f.org_table, f.name, f.org_name,
              f.charsetnr, f.length, f.type_code, f.flags, f.scale)
@@ -216,6 +216,8 @@ def run_script(driver: str, conn, statements: Sequence[str], args_list=None) -> 
                 except Exception:  # connection gone
                     sqlstate = None
             rec.update(error_record(e, sqlstate))
+        except UnicodeError as e:  # the statement cannot be encoded in the connection charset
+            rec["client_error"] = f"{type(e).__name__}: {e}"
         finally:
             try:
                 cur.close()
@@ -278,7 +280,7 @@ def cli(ep: Endpoint, *args: str, user=APP_USER, password=APP_PASSWORD, db=APP_D
     cmd = [MARIADB_CLI, "--no-defaults", f"-h{ep.host}", f"-P{ep.port}", "--protocol=tcp",
            f"-u{user}", "--connect-timeout=10"]
     if password is not None:
-        cmd.append(f"-p{password}")
+        cmd.append(f"--password={password}")
     if tls is True:
         cmd.append("--ssl")
         if ep.tls_ca:

@@ -422,10 +422,11 @@ def sc_call_procedure_deprecate_eof(relay, ctx):
 
 @scenario("prepare_execute", CAPCLIENT_DESC % "prepare_execute",
           "COM_STMT_PREPARE (params+columns, INSERT without columns, SELECT "
-          "without params, an error), COM_STMT_EXECUTE with binary result sets "
-          "(libmariadb sets MARIADB_CLIENT_CACHE_METADATA), "
+          "without params, an error), COM_STMT_EXECUTE with binary result sets, "
           "COM_STMT_SEND_LONG_DATA, COM_STMT_RESET, COM_STMT_CLOSE; no "
-          "CLIENT_DEPRECATE_EOF")
+          "CLIENT_DEPRECATE_EOF; libmariadb sets MARIADB_CLIENT_CACHE_METADATA "
+          "so each execute answer is column count + metadata-follows byte 0, "
+          "no column definitions, EOF, binary rows, EOF")
 def sc_prepare_execute(relay, ctx):
     direct_sql(["DELETE FROM capdb.t_blob"])
     relay.mark("step: handshake")
@@ -529,7 +530,10 @@ def sc_cursor_fetch(relay, ctx):
 
 
 @scenario("cursor_fetch_deprecate_eof", RAW_DESC,
-          "cursor COM_STMT_EXECUTE + COM_STMT_FETCH with CLIENT_DEPRECATE_EOF",
+          "cursor COM_STMT_EXECUTE + COM_STMT_FETCH with CLIENT_DEPRECATE_EOF: "
+          "the cursor metadata is still terminated (by a 0xfe OK with "
+          "SERVER_STATUS_CURSOR_EXISTS), each fetch ends with a 0xfe OK, a fetch "
+          "after LAST_ROW_SENT gets ERR 1421",
           crafted=RAW_CRAFTED)
 def sc_cursor_fetch_deprecate_eof(relay, ctx):
     c = raw_connect(relay, db="capdb")
@@ -566,7 +570,8 @@ def sc_field_list(relay, ctx):
 
 
 @scenario("field_list_deprecate_eof", RAW_DESC,
-          "COM_FIELD_LIST with CLIENT_DEPRECATE_EOF", crafted=RAW_CRAFTED)
+          "COM_FIELD_LIST with CLIENT_DEPRECATE_EOF: the column list ends with "
+          "a 7-byte 0xfe OK instead of the 5-byte EOF", crafted=RAW_CRAFTED)
 def sc_field_list_deprecate_eof(relay, ctx):
     c = raw_connect(relay, db="capdb")
     relay.mark("step: COM_FIELD_LIST t_items (all columns)")
@@ -611,7 +616,9 @@ def sc_set_option(relay, ctx):
 
 
 @scenario("set_option_deprecate_eof", RAW_DESC,
-          "COM_SET_OPTION with CLIENT_DEPRECATE_EOF", crafted=RAW_CRAFTED)
+          "COM_SET_OPTION with CLIENT_DEPRECATE_EOF: answered with a 7-byte 0xfe "
+          "OK instead of EOF; an invalid option gets ERR 1047 #08S01",
+          crafted=RAW_CRAFTED)
 def sc_set_option_deprecate_eof(relay, ctx):
     c = raw_connect(relay)
     relay.mark("step: COM_SET_OPTION MYSQL_OPTION_MULTI_STATEMENTS_OFF (1)")
@@ -628,16 +635,18 @@ def sc_set_option_deprecate_eof(relay, ctx):
 
 
 @scenario("change_user", CAPCLIENT_DESC % "change_user",
-          "COM_CHANGE_USER to a mysql_native_password user (OK), to an ed25519 "
-          "user (AuthSwitchRequest inside change-user), and with a wrong "
-          "password (ERR 1045)")
+          "COM_CHANGE_USER to a mysql_native_password user (the server still "
+          "answers with an AuthSwitchRequest repeating the greeting nonce, then "
+          "OK), to an ed25519 user (AuthSwitchRequest client_ed25519), and with a "
+          "wrong password (ERR 1045)")
 def sc_change_user(relay, ctx):
     relay.mark("step: handshake")
     run_capture_client(ctx.binary, relay, "change_user")
 
 
 @scenario("reset_connection", CAPCLIENT_DESC % "reset_connection",
-          "COM_RESET_CONNECTION: OK; user variables and autocommit are reset")
+          "COM_RESET_CONNECTION: a plain OK (no session-state data although the "
+          "client sets SESSION_TRACK); user variables and autocommit are reset")
 def sc_reset_connection(relay, ctx):
     relay.mark("step: handshake")
     run_capture_client(ctx.binary, relay, "reset_connection")
@@ -662,11 +671,11 @@ def sc_local_infile(relay, ctx):
     conn.close()
 
 
-@scenario("local_infile_deprecate_eof", RAW_DESC,
+@scenario("local_infile_crafted", RAW_DESC,
           "LOAD DATA LOCAL INFILE from the crafted client: contents split over "
           "two packets, then an empty packet; then a refused transfer where the "
           "client sends only the empty packet", crafted=RAW_CRAFTED)
-def sc_local_infile_deprecate_eof(relay, ctx):
+def sc_local_infile_crafted(relay, ctx):
     direct_sql(["TRUNCATE TABLE capdb.t_load"])
     c = raw_connect(relay, db="capdb")
     relay.mark("step: LOAD DATA LOCAL INFILE; contents in 64-byte packets")
