@@ -22,14 +22,14 @@ absl::StatusOr<OkPacket> DecodeOk(ByteSpan payload, uint32_t caps) {
     ok.status_flags = r.U16();
   }
   if (!r.ok()) return r.Finish("OK packet");
-  if (caps & cap::kSessionTrack) {
-    // The info string is length-encoded here, and may be absent entirely.
-    if (!r.AtEnd()) ok.info = r.LenEncString();
-    if (r.ok() && (ok.status_flags & status::kSessionStateChanged) && !r.AtEnd()) {
-      ok.session_state = r.LenEncString();
-    }
-  } else {
-    ok.info = r.Rest();
+  // The info string is length-encoded and may be absent entirely. Servers
+  // (MariaDB and MySQL alike) length-encode it with or without
+  // CLIENT_SESSION_TRACK, and clients read it that way, whatever the
+  // protocol documentation's string<EOF> says.
+  if (!r.AtEnd()) ok.info = r.LenEncString();
+  if ((caps & cap::kSessionTrack) && r.ok() &&
+      (ok.status_flags & status::kSessionStateChanged) && !r.AtEnd()) {
+    ok.session_state = r.LenEncString();
   }
   if (absl::Status s = r.Finish("OK packet"); !s.ok()) return s;
   return ok;
@@ -50,7 +50,11 @@ absl::StatusOr<ErrPacket> DecodeErr(ByteSpan payload) {
 }
 
 absl::StatusOr<EofPacket> DecodeEof(ByteSpan payload) {
-  if (!IsEofPacket(payload)) return absl::InvalidArgumentError("malformed EOF packet");
+  // Either the 5-byte 4.1 form or the bare 0xfe of old servers; 2 to 4 bytes
+  // is a truncated EOF.
+  if (!IsEofPacket(payload) || (payload.size() > 1 && payload.size() < 5)) {
+    return absl::InvalidArgumentError("malformed EOF packet");
+  }
   WireReader r(payload);
   r.U8();
   EofPacket eof;
@@ -72,8 +76,8 @@ void EncodeOk(Bytes& out, const OkPacket& ok, uint32_t caps) {
   if (caps & cap::kSessionTrack) {
     if (!ok.info.empty() || !ok.session_state.empty()) w.LenEncString(ok.info);
     if (ok.status_flags & status::kSessionStateChanged) w.LenEncString(ok.session_state);
-  } else {
-    w.Raw(ok.info);
+  } else if (!ok.info.empty()) {
+    w.LenEncString(ok.info);
   }
 }
 
@@ -97,7 +101,7 @@ void EncodeEof(Bytes& out, uint16_t warnings, uint16_t status_flags) {
 bool ReadTerminatorStatus(ByteSpan payload, uint32_t caps, uint16_t* status_flags,
                           uint16_t* warnings) {
   if (payload.empty() || payload[0] != 0xfe) return false;
-  if (IsEofPacket(payload)) {
+  if (IsEofTerminator(payload, caps)) {
     auto eof = DecodeEof(payload);
     if (!eof.ok()) return false;
     *status_flags = eof->status_flags;
@@ -124,8 +128,11 @@ absl::StatusOr<std::vector<SessionTrackEntry>> DecodeSessionState(std::string_vi
         e.name = entry.LenEncString();
         e.value = entry.LenEncString();
         break;
-      case SessionTrackType::kSchema:
       case SessionTrackType::kStateChange:
+        // The tracked flag itself ("1"), not a length-encoded string.
+        e.value = entry.Rest();
+        break;
+      case SessionTrackType::kSchema:
       case SessionTrackType::kTransactionCharacteristics:
       case SessionTrackType::kTransactionState:
         e.value = entry.LenEncString();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "protocol/constants.h"
 #include "protocol/wire_codec.h"
 
 namespace ql::protocol {
@@ -36,6 +37,14 @@ struct EofPacket {
 // True for payloads that are an EOF packet in the pre-DEPRECATE_EOF sense.
 inline bool IsEofPacket(ByteSpan payload) {
   return !payload.empty() && payload[0] == 0xfe && payload.size() < 9;
+}
+
+// True when a 0xfe-headed response terminator is a classic EOF packet rather
+// than an OK packet. Under CLIENT_DEPRECATE_EOF every terminator is an OK
+// packet (7 bytes or more); only a shorter one can still be an EOF.
+inline bool IsEofTerminator(ByteSpan payload, uint32_t capabilities) {
+  if (!(capabilities & cap::kDeprecateEof)) return IsEofPacket(payload);
+  return !payload.empty() && payload[0] == 0xfe && payload.size() < 7;
 }
 
 // Views point into `payload`. Accepts header 0x00 and 0xfe.

@@ -42,7 +42,8 @@ absl::StatusOr<ResponseTracker::Event> ResponseTracker::OnFrame(uint32_t length,
   bool is_continuation = continuation_;
   continuation_ = length == kMaxFramePayload;
   if (is_continuation) return Event::kContinue;  // the tail of a long row
-  if (length < kTrackerWholeFrameLimit && payload.size() != length) {
+  if (length < kTrackerWholeFrameLimit ? payload.size() != length
+                                       : payload.empty() || payload.size() > length) {
     return absl::InternalError("response tracker fed a partial frame");
   }
   if (length == 0) return absl::InvalidArgumentError("server sent an empty packet");
@@ -62,7 +63,12 @@ absl::StatusOr<ResponseTracker::Event> ResponseTracker::OnPacketStart(uint32_t l
     case State::kSingle:
       if (first == kErrHeader) return OnErr(payload);
       if (first == kOkHeader) return OnOk(payload);
-      if (IsEofPacket(payload)) return OnTerminator(payload);
+      // An EOF, or under DEPRECATE_EOF a 0xfe OK (COM_SET_OPTION, COM_DEBUG),
+      // which may be longer than an EOF when it carries session state.
+      if (first == kEofHeader &&
+          (IsEofPacket(payload) || (capabilities_ & cap::kDeprecateEof))) {
+        return OnTerminator(payload);
+      }
       state_ = State::kDone;  // COM_STATISTICS: a bare string
       return Event::kDone;
     case State::kFirst:
@@ -170,7 +176,7 @@ absl::StatusOr<ResponseTracker::Event> ResponseTracker::OnTerminator(ByteSpan pa
   if (!ReadTerminatorStatus(payload, capabilities_, &st, &warn)) {
     return absl::InvalidArgumentError("malformed EOF/OK terminator");
   }
-  if (!IsEofPacket(payload)) {
+  if (!IsEofTerminator(payload, capabilities_)) {
     // DEPRECATE_EOF terminator: an OK packet that may carry session state.
     auto ok = DecodeOk(payload, capabilities_);
     if (ok.ok()) summary_.session_state.append(ok->session_state);

@@ -143,6 +143,7 @@ awaitable<bool> ClientSession::ChangeUser(ByteSpan packet) {
   // The backend session belongs to the old user: start over with a new one.
   DropBackend();
   open_statements_ = 0;
+  autocommit_ = true;
   if (!co_await Authenticate(request->username, request->auth_plugin_name,
                              request->auth_response, seq)) {
     co_return false;  // like the server, a failed change of user ends the session

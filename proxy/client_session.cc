@@ -82,12 +82,30 @@ void ClientSession::DropBackend() {
 }
 
 bool ClientSession::SessionSurvivesReconnect() const {
-  // A fresh backend session has autocommit on, no transaction and no
-  // prepared statements: the client must not go on believing otherwise.
+  // A fresh backend session has no transaction and no prepared statements:
+  // a client that had some must learn they are gone, not carry on.
   if (open_statements_ > 0) return false;
   if (last_status_ & protocol::status::kInTrans) return false;
-  if (!(last_status_ & protocol::status::kAutocommit)) return false;
   return true;
+}
+
+awaitable<bool> ClientSession::RunOnBackend(std::string_view sql) {
+  protocol::Bytes command;
+  protocol::EncodeStringCommand(command, Command::kQuery, sql);
+  Transport& backend = backend_->transport();
+  backend.SetTimeout(timeouts_.backend_read);
+  uint8_t seq = 0;
+  if (co_await backend.WritePacket(command, seq)) co_return false;
+  tracker_.Start(protocol::ResponseKind::kResultSet, backend_->capabilities());
+  protocol::PacketReader reader(1u << 24);
+  while (!tracker_.done()) {
+    if (co_await backend.ReadPacket(reader)) co_return false;
+    auto event = tracker_.OnFrame(uint32_t(reader.packet().size()), reader.packet());
+    if (!event.ok() || *event == protocol::ResponseTracker::Event::kLocalInfileRequest) {
+      co_return false;
+    }
+  }
+  co_return tracker_.summary().error_code == 0;
 }
 
 awaitable<bool> ClientSession::ConnectBackend(uint8_t error_seq) {
@@ -108,7 +126,16 @@ awaitable<bool> ClientSession::ConnectBackend(uint8_t error_seq) {
     co_return false;
   }
   backend_ = std::move(outcome.connection);
+  backend_idle_since_ = Clock::now();
   last_status_ = protocol::status::kAutocommit;
+  if (!autocommit_ && !co_await RunOnBackend("SET autocommit=0")) {
+    // Without it the client's statements would commit one by one.
+    std::string name = backend_->address().Name();
+    DropBackend();
+    co_await SendError(BackendLost(name, "could not restore autocommit=0"), error_seq);
+    co_return false;
+  }
+  if (!autocommit_) last_status_ = 0;
   // Keep what clients are told about "the server" current.
   worker_.profile.version = backend_->greeting().server_version;
   worker_.profile.capabilities = backend_->greeting().capabilities;
@@ -152,8 +179,18 @@ awaitable<bool> ClientSession::ServeCommand() {
 awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandInfo& info) {
   uint8_t seq = reader_.first_sequence_id();
   const uint8_t reply_seq = uint8_t(seq + 1);
-  if (!backend_ || backend_->broken()) {
+  if (backend_ && (backend_->broken() || BackendWentAwayWhileIdle())) {
+    std::string name = backend_->address().Name();
+    bool survives = SessionSurvivesReconnect();
+    LogInfo(absl::StrCat("client ", Describe(), ": backend ", name, " closed while idle"));
     DropBackend();
+    if (!survives) {
+      // The transaction or prepared statements died with it: say so and end.
+      co_await SendError(BackendLost(name, "closed while idle"), reply_seq);
+      co_return false;
+    }
+  }
+  if (!backend_) {
     // Nothing to close or reset on a backend that is not there.
     if (info.command == Command::kStmtClose) co_return true;
     if (!co_await ConnectBackend(reply_seq)) co_return true;
@@ -171,7 +208,8 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
     AfterResponse(info, packet);
     co_return true;
   }
-  RelayResult result = co_await relay_.Relay(backend, *client_, tracker_, timeouts_);
+  RelayResult result = co_await relay_.Relay(backend, *client_, tracker_, timeouts_, reply_seq);
+  backend_idle_since_ = Clock::now();
   switch (result.status) {
     case RelayStatus::kComplete:
       AfterResponse(info, packet);
@@ -180,7 +218,7 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
       std::string name = backend_->address().Name();
       bool survives = SessionSurvivesReconnect();
       LogWarn(absl::StrCat("client ", Describe(), ": backend ", name, " lost: ",
-                           Reason(result.ec)));
+                           result.detail.empty() ? Reason(result.ec) : result.detail));
       DropBackend();
       co_await SendError(BackendLost(name, Reason(result.ec)), reply_seq);
       co_return survives;
@@ -202,9 +240,19 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
   co_return false;
 }
 
+bool ClientSession::BackendWentAwayWhileIdle() {
+  // Only connections idle for a while are checked: a busy one would have
+  // shown a failure on its last response, and the check costs a syscall.
+  if (Clock::now() - backend_idle_since_ < std::chrono::seconds(1)) return false;
+  return backend_->transport().PeerClosedOrSentData();
+}
+
 void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan packet) {
   const protocol::ResponseSummary& s = tracker_.summary();
-  if (s.status_known) last_status_ = s.status_flags;
+  if (s.status_known) {
+    last_status_ = s.status_flags;
+    autocommit_ = (s.status_flags & protocol::status::kAutocommit) != 0;
+  }
   bool ok = s.error_code == 0;
   if (!s.session_state.empty()) {
     // USE inside COM_QUERY: the server reports the new schema when tracking is on.

@@ -43,6 +43,9 @@ class ClientSession {
   awaitable<bool> ConnectBackend(uint8_t error_seq);
   void AfterResponse(const protocol::CommandInfo& info, protocol::ByteSpan packet);
   bool SessionSurvivesReconnect() const;
+  bool BackendWentAwayWhileIdle();
+  // Runs a statement of the proxy's own on the backend; true on OK.
+  awaitable<bool> RunOnBackend(std::string_view sql);
   void DropBackend();
 
   awaitable<error_code> SendPacket(protocol::ByteSpan payload, uint8_t seq);
@@ -66,7 +69,9 @@ class ClientSession {
   const UserEntry* user_ = nullptr;
   std::string schema_;
   uint16_t last_status_ = 0;
+  bool autocommit_ = true;  // survives a backend reconnect
   uint32_t open_statements_ = 0;
+  Clock::time_point backend_idle_since_;
 };
 
 }  // namespace ql::proxy

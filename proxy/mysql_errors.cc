@@ -23,13 +23,13 @@ MysqlError SecureTransportRequired() {
 MysqlError UnknownCommand() { return {errc::kUnknownCommand, "08S01", "Unknown command"}; }
 
 MysqlError BackendUnreachable(std::string_view backend, std::string_view reason) {
-  return {errc::kConnectionError, "HY000",
+  return {errc::kBackendUnreachable, "HY000",
           absl::StrCat("Can't connect to MySQL server on '", Sv(backend), "' (", Sv(reason),
                        ") [querylens]")};
 }
 
 MysqlError BackendLost(std::string_view backend, std::string_view reason) {
-  return {errc::kServerLost, "HY000",
+  return {errc::kBackendLost, "70100",
           absl::StrCat("Lost connection to MySQL server '", Sv(backend), "' during query (",
                        Sv(reason), ") [querylens]")};
 }

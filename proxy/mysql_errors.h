@@ -24,8 +24,11 @@ inline constexpr uint16_t kHandshakeError = 1043;       // 08S01 "Bad handshake"
 inline constexpr uint16_t kNetPacketTooLarge = 1153;    // 08S01
 inline constexpr uint16_t kNetReadError = 1158;         // 08S01
 inline constexpr uint16_t kSecureTransportRequired = 3159;  // HY000
-inline constexpr uint16_t kConnectionError = 2003;      // HY000 (client-side code)
-inline constexpr uint16_t kServerLost = 2013;           // HY000 (client-side code)
+// 2003 and 2013 are client-library codes: libmariadb rejects a server ERR in
+// 2000-2999 as a malformed packet. So backend failures use server codes with
+// the client codes' wording.
+inline constexpr uint16_t kBackendUnreachable = 1429;   // HY000 ER_CONNECT_TO_FOREIGN_DATA_SOURCE
+inline constexpr uint16_t kBackendLost = 1927;          // 70100 ER_CONNECTION_KILLED
 inline constexpr uint16_t kUnknownError = 1105;         // HY000
 inline constexpr uint16_t kMalformedPacket = 2027;      // HY000
 }  // namespace errc

@@ -12,8 +12,10 @@ using protocol::kTrackerWholeFrameLimit;
 
 awaitable<RelayResult> ResponseRelay::Relay(Transport& backend, Transport& client,
                                             protocol::ResponseTracker& tracker,
-                                            const RelayTimeouts& timeouts) {
+                                            const RelayTimeouts& timeouts,
+                                            uint8_t first_sequence_id) {
   RelayResult result;
+  bool first_frame = true;
   bool sent_any = false;
   bool got_any = false;
   // Bytes of a long frame still to pass through without inspection.
@@ -32,6 +34,15 @@ awaitable<RelayResult> ResponseRelay::Relay(Transport& backend, Transport& clien
       }
       if (data.size() - pos < kFrameHeaderSize) break;
       auto header = protocol::DecodeFrameHeader(data.data() + pos);
+      if (first_frame) {
+        first_frame = false;
+        if (header.sequence_id != first_sequence_id) {
+          result.status = RelayStatus::kBackendFailed;
+          result.ec = asio::error::make_error_code(asio::error::invalid_argument);
+          result.detail = "backend answered out of sequence";
+          co_return result;
+        }
+      }
       size_t avail = data.size() - pos - kFrameHeaderSize;
       ByteSpan payload;
       if (header.payload_length < kTrackerWholeFrameLimit) {

@@ -40,8 +40,11 @@ class ResponseRelay {
  public:
   ResponseRelay() : client_packets_(1u << 30) {}
 
+  // `first_sequence_id` is what the response's first frame must carry; a
+  // backend that sends anything else is out of step (a stale connection).
   awaitable<RelayResult> Relay(Transport& backend, Transport& client,
-                               protocol::ResponseTracker& tracker, const RelayTimeouts& timeouts);
+                               protocol::ResponseTracker& tracker, const RelayTimeouts& timeouts,
+                               uint8_t first_sequence_id);
 
  private:
   awaitable<RelayResult> RelayLocalInfile(Transport& backend, Transport& client,

@@ -2,6 +2,9 @@
 #include "proxy/transport.h"
 
 #include <algorithm>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <cstring>
 
 namespace ql::proxy {
@@ -128,6 +131,14 @@ awaitable<error_code> Transport::WritePacket(protocol::ByteSpan payload, uint8_t
   write_scratch_.clear();
   seq = protocol::AppendFrames(write_scratch_, payload, seq);
   co_return co_await Write(write_scratch_);
+}
+
+bool Transport::PeerClosedOrSentData() {
+  if (!socket_.is_open() || end_ > begin_) return true;
+  char byte;
+  ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
+  return true;  // 0: closed; >0: data nobody asked for
 }
 
 void Transport::Close() {

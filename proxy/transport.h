@@ -48,6 +48,10 @@ class Transport : public std::enable_shared_from_this<Transport> {
   // Frames `payload` and writes it; `seq` is advanced past the frames.
   awaitable<error_code> WritePacket(protocol::ByteSpan payload, uint8_t& seq);
 
+  // For an idle connection: true if the peer closed it or sent something
+  // unasked (a server's shutdown notice). One non-blocking peek, no wait.
+  bool PeerClosedOrSentData();
+
   void Close();
   bool is_open() const { return socket_.is_open(); }
   std::string remote_address() const;  // IP only

@@ -94,6 +94,12 @@ def mysqldb_connect(ep: Endpoint, user=APP_USER, password=APP_PASSWORD, db=APP_D
     return MySQLdb.connect(**args)
 
 
+def pymysql_tls(ep: Endpoint) -> dict:
+    """PyMySQL keyword arguments for TLS with full verification against ep's CA.
+    (PyMySQL 1.0.2 needs ssl_verify_cert together with ssl_verify_identity.)"""
+    return {"ssl_ca": ep.tls_ca, "ssl_verify_cert": True, "ssl_verify_identity": True}
+
+
 def pymysql_connect(ep: Endpoint, user=APP_USER, password=APP_PASSWORD, db=APP_DB, **kw):
     args = dict(
         host=ep.host,
@@ -106,7 +112,7 @@ def pymysql_connect(ep: Endpoint, user=APP_USER, password=APP_PASSWORD, db=APP_D
         write_timeout=IO_TIMEOUT,
     )
     if ep.requires_tls and "ssl" not in kw and "ssl_ca" not in kw:
-        kw["ssl_ca"] = ep.tls_ca
+        kw.update(pymysql_tls(ep))
     args.update(kw)
     return pymysql.connect(**args)
 

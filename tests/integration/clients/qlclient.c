@@ -9,7 +9,7 @@
  *
  * Usage: qlclient HOST PORT USER PASSWORD DB SCENARIO
  *   scenarios: prepared, longdata, cursor, change_user, reset, misc,
- *              multi, auth
+ *              multi, infile, auth
  * Environment: QL_SSL_CA=FILE  use TLS and verify the server against FILE
  *              QL_TIMEOUT=SEC  connect/read/write timeout (default 30)
  *
@@ -114,6 +114,8 @@ static MYSQL *connect_as(const char *user, const char *password, const char *db,
   mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
   unsigned int proto = MYSQL_PROTOCOL_TCP;
   mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
+  unsigned int local_infile = 1;
+  mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &local_infile);
   unsigned long maxpkt = 256UL * 1024 * 1024;
   mysql_optionsv(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxpkt);
   const char *ca = getenv("QL_SSL_CA");
@@ -846,6 +848,66 @@ static int scenario_multi(MYSQL *m) {
   return 0;
 }
 
+/* ---- LOAD DATA LOCAL INFILE from a client-side callback ----------------------
+
+   The "file" exists only inside this process: the local-infile callbacks
+   produce its content. A proxy that relays the exchange works; one that tried
+   to open the name on its own host would fail. */
+
+struct vfile {
+  long long next_row, rows;
+  char pending[128];
+  size_t pending_len, pending_off;
+};
+
+static int vf_init(void **ptr, const char *filename, void *userdata) {
+  struct vfile *f = calloc(1, sizeof *f);
+  f->rows = *(long long *)userdata;
+  f->next_row = 1;
+  *ptr = f;
+  out("infile callback opened %s", filename);
+  return 0;
+}
+
+static int vf_read(void *ptr, char *buf, unsigned int buf_len) {
+  struct vfile *f = ptr;
+  unsigned int n = 0;
+  while (n < buf_len) {
+    if (f->pending_off == f->pending_len) {
+      if (f->next_row > f->rows) break;
+      f->pending_len = (size_t)snprintf(f->pending, sizeof f->pending, "%lld\tvirtual row %lld\n",
+                                        f->next_row, f->next_row * 7);
+      f->pending_off = 0;
+      f->next_row++;
+    }
+    size_t take = f->pending_len - f->pending_off;
+    if (take > buf_len - n) take = buf_len - n;
+    memcpy(buf + n, f->pending + f->pending_off, take);
+    f->pending_off += take;
+    n += (unsigned int)take;
+  }
+  return (int)n;
+}
+
+static void vf_end(void *ptr) { free(ptr); }
+
+static int vf_error(void *ptr, char *msg, unsigned int len) {
+  (void)ptr;
+  snprintf(msg, len, "virtual file error");
+  return 1;
+}
+
+static int scenario_infile(MYSQL *m) {
+  must(m, "DROP TABLE IF EXISTS ql_vinfile");
+  must(m, "CREATE TABLE ql_vinfile (id INT PRIMARY KEY, v VARCHAR(40))");
+  long long rows = 200000;
+  mysql_set_local_infile_handler(m, vf_init, vf_read, vf_end, vf_error, &rows);
+  query(m, "LOAD DATA LOCAL INFILE '/nonexistent-dir/ql-virtual-file.tsv' INTO TABLE ql_vinfile");
+  mysql_set_local_infile_default(m);
+  query(m, "SELECT COUNT(*), SUM(id), SUM(CRC32(v)) FROM ql_vinfile");
+  return 0;
+}
+
 /* ---- authentication ------------------------------------------------------------ */
 
 static int scenario_auth(void) {
@@ -881,7 +943,7 @@ int main(int argc, char **argv) {
 
   if (strcmp(scenario, "auth") == 0) return scenario_auth();
 
-  MYSQL *m = connect_as(g_user, g_password, g_db, CLIENT_MULTI_STATEMENTS, 1);
+  MYSQL *m = connect_as(g_user, g_password, g_db, CLIENT_MULTI_STATEMENTS | CLIENT_LOCAL_FILES, 1);
   int rc;
   if (strcmp(scenario, "prepared") == 0) rc = scenario_prepared(m);
   else if (strcmp(scenario, "longdata") == 0) rc = scenario_longdata(m);
@@ -890,6 +952,7 @@ int main(int argc, char **argv) {
   else if (strcmp(scenario, "reset") == 0) rc = scenario_reset(m);
   else if (strcmp(scenario, "misc") == 0) rc = scenario_misc(m);
   else if (strcmp(scenario, "multi") == 0) rc = scenario_multi(m);
+  else if (strcmp(scenario, "infile") == 0) rc = scenario_infile(m);
   else {
     fprintf(stderr, "unknown scenario %s\n", scenario);
     rc = 1;
