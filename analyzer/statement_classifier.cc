@@ -549,6 +549,12 @@ Classification StatementClassifier::Decide() const {
     c.primary_reasons.Add(PrimaryReason::kNotUnderstood);
   }
 
+  if (c.statement_class == StatementClass::kDdl && compound_) {
+    // CREATE PROCEDURE / FUNCTION / TRIGGER / EVENT only defines its body.
+    c.primary_reasons.Clear();
+    return c;
+  }
+  const bool executes = !IsAnyWord(verb, {"explain", "describe", "desc"});
   if (read_like) {
     if (into_) c.primary_reasons.Add(PrimaryReason::kSelectInto);
     if (unknown_function_) {
@@ -556,11 +562,8 @@ Classification StatementClassifier::Decide() const {
       c.routine = unknown_function_name_;
     }
   }
-  if (assign_ && !is_set_ && c.statement_class != StatementClass::kRead) {
-    // handled below for reads; writes that assign still change session vars
-    c.primary_reasons.Add(PrimaryReason::kUserVariableAssignment);
-  }
-  if (assign_ && !is_set_ && read_like) {
+  // @v := x outside SET changes a user variable the proxy cannot replay.
+  if (assign_ && executes && !(is_set_ && !set_statement_)) {
     c.primary_reasons.Add(PrimaryReason::kUserVariableAssignment);
   }
   if ((c.statement_class == StatementClass::kRead ||

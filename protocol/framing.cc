@@ -52,7 +52,7 @@ PacketReader::Result PacketReader::Feed(ByteSpan& input) {
   while (true) {
     if (!in_frame_) {
       size_t take = std::min(kFrameHeaderSize - header_have_, input.size());
-      std::memcpy(header_ + header_have_, input.data(), take);
+      if (take > 0) std::memcpy(header_ + header_have_, input.data(), take);
       header_have_ += take;
       input = input.subspan(take);
       if (header_have_ < kFrameHeaderSize) return Result::kNeedMore;

@@ -98,7 +98,7 @@ std::string_view WireReader::LenEncString() {
 }
 
 std::string_view WireReader::NulString() {
-  if (!ok_) return {};
+  if (!Need(1)) return {};  // at least the NUL; also keeps memchr off a null pointer
   const void* nul = std::memchr(data_.data() + pos_, 0, remaining());
   if (nul == nullptr) {
     ok_ = false;

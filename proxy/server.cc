@@ -4,6 +4,7 @@
 #include <csignal>
 
 #include "absl/strings/str_cat.h"
+#include "proxy/admin_server.h"
 #include "proxy/client_session.h"
 #include "proxy/logging.h"
 
@@ -134,6 +135,8 @@ awaitable<void> Server::Accept(Worker& worker, tcp::acceptor& acceptor) {
 
 absl::Status Server::Run() {
   if (absl::Status s = Prepare(); !s.ok()) return s;
+  AdminServer admin(shared_);
+  if (absl::Status s = admin.Start(); !s.ok()) return s;
   asio::io_context signal_io(1);
   asio::signal_set signals(signal_io, SIGINT, SIGTERM);
   std::signal(SIGPIPE, SIG_IGN);

@@ -11,5 +11,12 @@ BUILD_DIR=${BUILD_DIR:-build}
 BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
 JOBS=${JOBS:-2}
 
+# A build directory configured with another generator cannot be reused.
+if [[ -f $BUILD_DIR/CMakeCache.txt ]] &&
+   ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$BUILD_DIR/CMakeCache.txt"; then
+  echo "build: $BUILD_DIR was configured with another generator; reconfiguring with Ninja" >&2
+  rm -rf "$BUILD_DIR/CMakeCache.txt" "$BUILD_DIR/CMakeFiles"
+fi
+
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "$@"
 cmake --build "$BUILD_DIR" --parallel "$JOBS"

@@ -1,0 +1,383 @@
+// Unit tests of packet framing (protocol/framing.h): the frame headers that
+// AppendFrames/FinishFrames write for payloads around the 0xffffff frame size
+// (including the empty trailing frame of an exact multiple), and PacketReader
+// reassembling packets from byte streams cut at every possible place.
+#include "protocol/framing.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace ql::protocol {
+namespace {
+
+constexpr size_t kMax = kMaxFramePayload;  // 0xffffff
+
+// A payload whose bytes depend on their offset, so misplaced bytes show.
+Bytes Pattern(size_t n, uint8_t salt = 0) {
+  Bytes b(n);
+  for (size_t i = 0; i < n; ++i) b[i] = uint8_t((i * 131 + (i >> 16) + salt) & 0xff);
+  return b;
+}
+
+struct Frame {
+  uint32_t length;
+  uint8_t seq;
+  bool operator==(const Frame&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Frame& f) {
+  return os << "{len=0x" << std::hex << f.length << std::dec << " seq=" << int(f.seq) << "}";
+}
+
+// Splits framed bytes into headers and the joined payload; fails the test on
+// a frame that runs past the end.
+std::vector<Frame> ParseFrames(const Bytes& buf, size_t start, Bytes* payload) {
+  std::vector<Frame> frames;
+  payload->clear();
+  size_t pos = start;
+  while (pos < buf.size()) {
+    EXPECT_LE(pos + kFrameHeaderSize, buf.size());
+    if (pos + kFrameHeaderSize > buf.size()) break;
+    FrameHeader h = DecodeFrameHeader(buf.data() + pos);
+    frames.push_back({h.payload_length, h.sequence_id});
+    pos += kFrameHeaderSize;
+    EXPECT_LE(pos + h.payload_length, buf.size());
+    if (pos + h.payload_length > buf.size()) break;
+    payload->insert(payload->end(), buf.begin() + pos, buf.begin() + pos + h.payload_length);
+    pos += h.payload_length;
+  }
+  return frames;
+}
+
+TEST(FrameHeader, EncodeDecode) {
+  uint8_t h[4];
+  EncodeFrameHeader(h, 0x123456, 7);
+  EXPECT_EQ(h[0], 0x56);
+  EXPECT_EQ(h[1], 0x34);
+  EXPECT_EQ(h[2], 0x12);
+  EXPECT_EQ(h[3], 7);
+  FrameHeader d = DecodeFrameHeader(h);
+  EXPECT_EQ(d.payload_length, 0x123456u);
+  EXPECT_EQ(d.sequence_id, 7);
+  EncodeFrameHeader(h, 0xffffff, 255);
+  EXPECT_EQ(DecodeFrameHeader(h).payload_length, 0xffffffu);
+  EXPECT_EQ(DecodeFrameHeader(h).sequence_id, 255);
+}
+
+struct FramingCase {
+  const char* name;
+  size_t payload_size;
+  std::vector<uint32_t> frame_lengths;  // expected, in order
+};
+
+std::vector<FramingCase> FramingCases() {
+  return {
+      {"empty", 0, {0}},
+      {"one byte", 1, {1}},
+      {"largest single frame", kMax - 1, {uint32_t(kMax - 1)}},
+      {"exactly 0xffffff: empty trailing frame", kMax, {uint32_t(kMax), 0}},
+      {"16 MiB", 0x1000000, {uint32_t(kMax), 1}},
+      {"two full frames: empty trailing frame", 2 * kMax, {uint32_t(kMax), uint32_t(kMax), 0}},
+      {"two full frames and 5", 2 * kMax + 5, {uint32_t(kMax), uint32_t(kMax), 5}},
+  };
+}
+
+TEST(Framing, AppendFramesWritesTheExpectedHeaders) {
+  for (const FramingCase& c : FramingCases()) {
+    for (uint8_t first_seq : {uint8_t(0), uint8_t(3), uint8_t(254)}) {
+      SCOPED_TRACE(std::string(c.name) + ", first seq " + std::to_string(first_seq));
+      Bytes payload = Pattern(c.payload_size, first_seq);
+      Bytes out = {0xde, 0xad};  // existing content stays in front
+      uint8_t next = AppendFrames(out, payload, first_seq);
+      ASSERT_EQ(out[0], 0xde);
+      ASSERT_EQ(out[1], 0xad);
+      std::vector<Frame> expected;
+      uint8_t seq = first_seq;
+      for (uint32_t len : c.frame_lengths) expected.push_back({len, seq++});
+      Bytes joined;
+      EXPECT_EQ(ParseFrames(out, 2, &joined), expected);
+      EXPECT_EQ(next, seq) << "the id after the last frame (wrapping at 256)";
+      EXPECT_EQ(out.size(), 2 + payload.size() + kFrameHeaderSize * c.frame_lengths.size());
+      EXPECT_TRUE(joined == payload) << "payload bytes changed";
+    }
+  }
+}
+
+TEST(Framing, FinishFramesPatchesAReservedHeader) {
+  for (const FramingCase& c : FramingCases()) {
+    SCOPED_TRACE(c.name);
+    Bytes payload = Pattern(c.payload_size, 9);
+    Bytes buf = {1, 2, 3};
+    size_t start = buf.size();
+    buf.resize(start + kFrameHeaderSize);  // reserve, write, patch
+    buf.insert(buf.end(), payload.begin(), payload.end());
+    uint8_t next = FinishFrames(buf, start, 1);
+    EXPECT_EQ(buf[0], 1);
+    EXPECT_EQ(buf[2], 3);
+    std::vector<Frame> expected;
+    uint8_t seq = 1;
+    for (uint32_t len : c.frame_lengths) expected.push_back({len, seq++});
+    Bytes joined;
+    EXPECT_EQ(ParseFrames(buf, start, &joined), expected);
+    EXPECT_EQ(next, seq);
+    EXPECT_TRUE(joined == payload);
+  }
+}
+
+TEST(Framing, SequenceIdsWrapAround) {
+  Bytes out;
+  uint8_t next = AppendFrames(out, Pattern(2 * kMax + 5), 255);
+  Bytes joined;
+  std::vector<Frame> frames = ParseFrames(out, 0, &joined);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0].seq, 255);
+  EXPECT_EQ(frames[1].seq, 0);
+  EXPECT_EQ(frames[2].seq, 1);
+  EXPECT_EQ(next, 2);
+}
+
+// ---------------------------------------------------------------------------
+// PacketReader.
+
+struct Packet {
+  Bytes payload;
+  uint8_t seq;
+};
+
+// Frames every packet into one stream.
+Bytes Stream(const std::vector<Packet>& packets) {
+  Bytes out;
+  for (const Packet& p : packets) AppendFrames(out, p.payload, p.seq);
+  return out;
+}
+
+size_t FramesOf(size_t payload_size) { return payload_size / kMax + 1; }
+
+// Feeds `stream` in chunks whose sizes come from `next_chunk` and returns the
+// packets that came out; stops at an error.
+std::vector<Packet> Reassemble(const Bytes& stream, size_t max_packet,
+                               const std::function<size_t()>& next_chunk,
+                               std::vector<uint8_t>* next_ids = nullptr) {
+  PacketReader reader(max_packet);
+  std::vector<Packet> out;
+  size_t pos = 0;
+  while (pos < stream.size()) {
+    size_t n = std::min(next_chunk(), stream.size() - pos);
+    ByteSpan input(stream.data() + pos, n);
+    while (true) {
+      PacketReader::Result r = reader.Feed(input);
+      if (r == PacketReader::Result::kError) {
+        ADD_FAILURE() << reader.error();
+        return out;
+      }
+      if (r == PacketReader::Result::kNeedMore) {
+        EXPECT_TRUE(input.empty()) << "kNeedMore must consume all input";
+        break;
+      }
+      ByteSpan p = reader.packet();
+      out.push_back({Bytes(p.begin(), p.end()), reader.first_sequence_id()});
+      if (next_ids) next_ids->push_back(reader.next_sequence_id());
+      if (input.empty()) break;
+    }
+    pos += n;
+  }
+  return out;
+}
+
+void ExpectSamePackets(const std::vector<Packet>& got, const std::vector<Packet>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE("packet " + std::to_string(i));
+    EXPECT_EQ(got[i].seq, want[i].seq);
+    ASSERT_EQ(got[i].payload.size(), want[i].payload.size());
+    EXPECT_TRUE(got[i].payload == want[i].payload);
+  }
+}
+
+TEST(PacketReader, ByteByByte) {
+  std::vector<Packet> packets = {
+      {Pattern(0), 0}, {Pattern(1), 1}, {Pattern(5), 0}, {Pattern(300), 7},
+      {Pattern(0xffff + 3), 0}, {{0x03, 'S', 'E', 'L'}, 0},
+  };
+  std::vector<uint8_t> next_ids;
+  ExpectSamePackets(Reassemble(Stream(packets), 1 << 20, [] { return size_t(1); }, &next_ids),
+                    packets);
+  ASSERT_EQ(next_ids.size(), packets.size());
+  for (size_t i = 0; i < packets.size(); ++i) EXPECT_EQ(next_ids[i], uint8_t(packets[i].seq + 1));
+}
+
+TEST(PacketReader, WholeStreamInOneFeed) {
+  std::vector<Packet> packets = {{Pattern(10), 0}, {Pattern(0), 1}, {Pattern(20), 2}};
+  Bytes stream = Stream(packets);
+  PacketReader reader(1000);
+  ByteSpan input(stream);
+  for (const Packet& p : packets) {
+    ASSERT_EQ(reader.Feed(input), PacketReader::Result::kPacketReady);
+    EXPECT_TRUE(Bytes(reader.packet().begin(), reader.packet().end()) == p.payload);
+    EXPECT_EQ(reader.first_sequence_id(), p.seq);
+  }
+  EXPECT_TRUE(input.empty());
+  EXPECT_EQ(reader.Feed(input), PacketReader::Result::kNeedMore);
+}
+
+TEST(PacketReader, EmptyInputNeedsMore) {
+  PacketReader reader(100);
+  ByteSpan empty;
+  EXPECT_EQ(reader.Feed(empty), PacketReader::Result::kNeedMore);
+  Bytes header = {0x00, 0x00};  // half a header
+  ByteSpan input(header);
+  EXPECT_EQ(reader.Feed(input), PacketReader::Result::kNeedMore);
+  EXPECT_EQ(reader.Feed(empty), PacketReader::Result::kNeedMore);
+  Bytes rest = {0x00, 0x04};  // length 0, seq 4
+  input = ByteSpan(rest);
+  EXPECT_EQ(reader.Feed(input), PacketReader::Result::kPacketReady);
+  EXPECT_TRUE(reader.packet().empty());
+  EXPECT_EQ(reader.first_sequence_id(), 4);
+  EXPECT_EQ(reader.next_sequence_id(), 5);
+}
+
+TEST(PacketReader, MultiFrameJoinOfPacketsOver16MiB) {
+  // Sizes around and over the frame limit, with small packets in between, so
+  // every kind of boundary (header, continuation header, empty trailing frame)
+  // falls inside some chunk.
+  std::vector<Packet> packets = {
+      {Pattern(3), 0},
+      {Pattern(kMax, 1), 1},           // two frames, the second empty
+      {Pattern(0x1000000 + 100, 2), 0},  // 0xffffff + 101
+      {Pattern(2 * kMax + 5, 3), 250},   // three frames, ids 250..252
+      {Pattern(kMax - 1, 4), 9},         // the largest single frame
+      {Pattern(1), 0},
+  };
+  Bytes stream = Stream(packets);
+  std::mt19937 rng(20261124);
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    // Mostly large chunks, some tiny ones that split headers.
+    std::uniform_int_distribution<size_t> big(1, 3 << 20), small(1, 7), pick(0, 3);
+    std::vector<uint8_t> next_ids;
+    auto got = Reassemble(
+        stream, 64 << 20, [&] { return pick(rng) == 0 ? small(rng) : big(rng); }, &next_ids);
+    ExpectSamePackets(got, packets);
+    ASSERT_EQ(next_ids.size(), packets.size());
+    for (size_t i = 0; i < packets.size(); ++i) {
+      EXPECT_EQ(next_ids[i], uint8_t(packets[i].seq + FramesOf(packets[i].payload.size())));
+    }
+  }
+}
+
+TEST(PacketReader, RandomChunksOfSmallPackets) {
+  std::vector<Packet> packets;
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<size_t> size(0, 600);
+  for (int i = 0; i < 200; ++i) packets.push_back({Pattern(size(rng), uint8_t(i)), uint8_t(i)});
+  Bytes stream = Stream(packets);
+  for (size_t max_chunk : {size_t(1), size_t(2), size_t(3), size_t(5), size_t(64), size_t(4096)}) {
+    SCOPED_TRACE("max chunk " + std::to_string(max_chunk));
+    std::uniform_int_distribution<size_t> chunk(1, max_chunk);
+    ExpectSamePackets(Reassemble(stream, 1000, [&] { return chunk(rng); }), packets);
+  }
+}
+
+TEST(PacketReader, ByteByByteAcrossFrameBoundariesOfALargePacket) {
+  // Byte-by-byte over the whole 16 MiB would be slow; feed the stream in big
+  // chunks but byte by byte around every frame header.
+  Packet big{Pattern(kMax + 10, 5), 3};
+  Packet tail{Pattern(4), 0};
+  Bytes stream = Stream({big, tail});
+  std::vector<size_t> header_at = {0, kFrameHeaderSize + kMax, 2 * kFrameHeaderSize + kMax + 10};
+  size_t pos = 0;
+  auto next_chunk = [&]() -> size_t {
+    size_t n = 1;
+    bool near_header = false;
+    for (size_t h : header_at) near_header |= pos + 8 > h && pos < h + 8;
+    if (!near_header) {
+      size_t next_header = stream.size();
+      for (size_t h : header_at) if (h > pos) next_header = std::min(next_header, h);
+      n = std::max<size_t>(1, next_header > pos + 8 ? next_header - pos - 8 : 1);
+    }
+    pos += n;
+    return n;
+  };
+  ExpectSamePackets(Reassemble(stream, 32 << 20, next_chunk), {big, tail});
+}
+
+TEST(PacketReader, SequenceMismatchBetweenFramesIsAnError) {
+  Bytes stream;
+  Bytes payload = Pattern(kMax + 5);
+  AppendFrames(stream, payload, 3);
+  // Corrupt the continuation frame's id: 4 expected, 6 sent.
+  stream[kFrameHeaderSize + kMax + 3] = 6;
+  PacketReader reader(64 << 20);
+  ByteSpan input(stream);
+  EXPECT_EQ(reader.Feed(input), PacketReader::Result::kError);
+  EXPECT_EQ(reader.error().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(reader.error().message().find("sequence"), absl::string_view::npos) << reader.error();
+  // Sticky: no more packets from a broken stream.
+  Bytes more;
+  AppendFrames(more, Pattern(3), 0);
+  ByteSpan again(more);
+  EXPECT_EQ(reader.Feed(again), PacketReader::Result::kError);
+}
+
+TEST(PacketReader, SequenceWrapsInsideAPacket) {
+  Bytes stream;
+  Bytes payload = Pattern(kMax + 5);
+  AppendFrames(stream, payload, 255);  // 255 then 0
+  PacketReader reader(64 << 20);
+  ByteSpan input(stream);
+  ASSERT_EQ(reader.Feed(input), PacketReader::Result::kPacketReady) << reader.error();
+  EXPECT_EQ(reader.first_sequence_id(), 255);
+  EXPECT_EQ(reader.next_sequence_id(), 1);
+  EXPECT_TRUE(Bytes(reader.packet().begin(), reader.packet().end()) == payload);
+}
+
+TEST(PacketReader, MaxPacketSize) {
+  struct Case {
+    size_t limit;
+    size_t payload;
+    bool ok;
+  };
+  for (const Case& c : std::vector<Case>{{10, 10, true},
+                                         {10, 11, false},
+                                         {0, 0, true},
+                                         {0, 1, false},
+                                         {kMax, kMax - 1, true},
+                                         // a full first frame fits, its (empty) trailer too
+                                         {kMax, kMax, true},
+                                         {kMax + 5, kMax + 5, true},
+                                         // the continuation frame goes over the limit
+                                         {kMax + 5, kMax + 6, false}}) {
+    SCOPED_TRACE("limit " + std::to_string(c.limit) + " payload " + std::to_string(c.payload));
+    Bytes stream;
+    AppendFrames(stream, Pattern(c.payload), 0);
+    PacketReader reader(c.limit);
+    ByteSpan input(stream);
+    PacketReader::Result r = reader.Feed(input);
+    if (c.ok) {
+      EXPECT_EQ(r, PacketReader::Result::kPacketReady) << reader.error();
+      EXPECT_EQ(reader.packet().size(), c.payload);
+    } else {
+      EXPECT_EQ(r, PacketReader::Result::kError);
+      EXPECT_EQ(reader.error().code(), absl::StatusCode::kResourceExhausted);
+      ByteSpan again(stream);
+      EXPECT_EQ(reader.Feed(again), PacketReader::Result::kError);
+    }
+  }
+}
+
+TEST(PacketReader, OversizeIsDetectedFromTheHeaderAlone) {
+  // The reader must refuse before buffering the body.
+  Bytes header = {0x00, 0x10, 0x00, 0x00};  // 4096 bytes announced
+  PacketReader reader(100);
+  ByteSpan input(header);
+  EXPECT_EQ(reader.Feed(input), PacketReader::Result::kError);
+}
+
+}  // namespace
+}  // namespace ql::protocol
