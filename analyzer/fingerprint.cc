@@ -216,7 +216,7 @@ size_t Fingerprinter::Open(Prev kind) {
 
 void Fingerprinter::Commit(Prev kind, size_t start, uint8_t kw, uint8_t flags,
                            bool from_string) {
-  last_ = Last{kind, kw, flags, last_.kw, from_string, start};
+  last_ = Last{kind, kw, flags, from_string, start};
   CheckLength();
 }
 
@@ -528,10 +528,10 @@ void Fingerprinter::Feed(const Token& t) {
   if (t.kind == TokenKind::kWord) {
     info = LookupKeyword(t.text);
     if (info.kw == kKwNull || info.kw == kKwTrue || info.kw == kKwFalse) {
-      const bool after_is =
-          last_.kind == Prev::kWord &&
-          (last_.kw == kKwIs || (last_.kw == kKwNot && last_.kw_before == kKwIs));
-      literal = !after_is;
+      // IS [NOT] NULL and the NOT NULL column constraint keep the word.
+      const bool predicate = last_.kind == Prev::kWord &&
+                             (last_.kw == kKwIs || last_.kw == kKwNot);
+      literal = !predicate;
     }
   }
   ++stmt_tokens_;

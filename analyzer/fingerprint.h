@@ -9,9 +9,10 @@
 //  - string, number, hex, bit literals and ? placeholders become "?"; a
 //    unary sign before a literal folds into it ("= -1" -> "= ?"), a binary
 //    one stays ("n - 1" -> "n - ?"); adjacent strings ('a' 'b') are one ?;
-//  - NULL, TRUE and FALSE used as values become "?", but IS [NOT] NULL /
-//    TRUE / FALSE keep the word, because "is null" and "= ?" are different
-//    predicates (pt-fingerprint turns IS NULL into "is ?");
+//  - NULL, TRUE and FALSE used as values become "?", but after IS or NOT
+//    they keep the word (IS [NOT] NULL, IS TRUE, the NOT NULL column
+//    constraint), because "is null" and "= ?" are different predicates
+//    (pt-fingerprint turns IS NULL into "is ?");
 //  - [NOT] IN (...) whose items are all literals, any count, becomes
 //    "in (?+)", tuples included; each VALUES row of literals (or DEFAULT)
 //    becomes "(?+)", and repeated identical rows collapse to one, so
@@ -80,7 +81,6 @@ class Fingerprinter {
     Prev kind = Prev::kNone;
     uint8_t kw = 0;         // keyword id when kind == kWord
     uint8_t flags = 0;      // keyword flags when kind == kWord
-    uint8_t kw_before = 0;  // keyword id of the token before this one
     bool from_string = false;
     size_t start = 0;       // where its text starts in *out_
   };

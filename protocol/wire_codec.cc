@@ -66,7 +66,9 @@ bool WireReader::LenEncIntOrNull(uint64_t* value) {
     ++pos_;
     return false;
   }
-  *value = LenEncInt();
+  uint64_t v = LenEncInt();
+  if (!ok_) return false;  // truncated: no value, and ok() says why
+  *value = v;
   return true;
 }
 

@@ -39,7 +39,9 @@ class WireReader {
   uint64_t U48();
   uint64_t U64();
   uint64_t LenEncInt();
-  // A length-encoded integer that may also be the NULL marker 0xfb.
+  // A length-encoded integer that may also be the NULL marker 0xfb. Returns
+  // true and sets *value for an integer; false for NULL (ok() stays true) or
+  // on failure (ok() turns false).
   bool LenEncIntOrNull(uint64_t* value);
   std::string_view LenEncString();
   std::string_view NulString();

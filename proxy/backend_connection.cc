@@ -92,7 +92,7 @@ awaitable<BackendConnection::Outcome> BackendConnection::Connect(
   auto greeting = protocol::DecodeHandshakeV10(reader.packet());
   if (!greeting.ok()) co_return fail("invalid server greeting");
   c.greeting_ = *greeting;
-  uint8_t seq = uint8_t(reader.first_sequence_id() + 1);
+  uint8_t seq = reader.next_sequence_id();
 
   uint32_t caps = ((login.client_capabilities & cap::kResponseShaping) | kBaseBackendCaps);
   if (!login.database.empty()) caps |= cap::kConnectWithDb;
@@ -116,7 +116,7 @@ awaitable<BackendConnection::Outcome> BackendConnection::Connect(
   if ((ec = co_await transport->WritePacket(response, seq))) co_return fail(Reason(ec));
   while (true) {
     if ((ec = co_await transport->ReadPacket(reader))) co_return fail(Reason(ec));
-    seq = uint8_t(reader.first_sequence_id() + 1);
+    seq = reader.next_sequence_id();
     auto step = auth.OnServerPacket(reader.packet());
     if (step == protocol::ClientAuthenticator::Step::kSucceeded) break;
     if (step == protocol::ClientAuthenticator::Step::kFailed) {

@@ -66,7 +66,7 @@ awaitable<bool> ClientSession::Login() {
   if (co_await SendPacket(out, 0)) co_return false;
 
   if (co_await client_->ReadPacket(reader_)) co_return false;
-  uint8_t seq = uint8_t(reader_.first_sequence_id() + 1);
+  uint8_t seq = reader_.next_sequence_id();
   if (protocol::IsSslRequest(reader_.packet())) {
     if (!worker_.shared.frontend_tls) co_return false;
     if (error_code ec = co_await client_->StartTlsServer(*worker_.shared.frontend_tls); ec) {
@@ -74,7 +74,7 @@ awaitable<bool> ClientSession::Login() {
       co_return false;
     }
     if (co_await client_->ReadPacket(reader_)) co_return false;
-    seq = uint8_t(reader_.first_sequence_id() + 1);
+    seq = reader_.next_sequence_id();
   }
   auto response = protocol::DecodeHandshakeResponse41(reader_.packet());
   if (!response.ok()) {
@@ -115,7 +115,7 @@ awaitable<bool> ClientSession::Authenticate(std::string_view user, std::string_v
   while (step == protocol::ServerAuthenticator::Step::kSendAndWait) {
     if (co_await SendPacket(auth.to_send(), seq)) co_return false;
     if (co_await client_->ReadPacket(reader_)) co_return false;
-    seq = uint8_t(reader_.first_sequence_id() + 1);
+    seq = reader_.next_sequence_id();
     used_password = used_password || !reader_.packet().empty();
     step = auth.OnClientPacket(reader_.packet());
   }
@@ -135,7 +135,7 @@ awaitable<bool> ClientSession::Authenticate(std::string_view user, std::string_v
 
 awaitable<bool> ClientSession::ChangeUser(ByteSpan packet) {
   auto request = protocol::DecodeChangeUser(packet, client_caps_);
-  uint8_t seq = uint8_t(reader_.first_sequence_id() + 1);
+  uint8_t seq = reader_.next_sequence_id();
   if (!request.ok()) {
     co_await SendError(MalformedPacket("COM_CHANGE_USER"), seq);
     co_return false;

@@ -161,7 +161,7 @@ awaitable<bool> ClientSession::ServeCommand() {
     co_return false;
   }
   protocol::CommandInfo info = protocol::DescribeCommand(packet[0]);
-  uint8_t reply_seq = uint8_t(reader_.first_sequence_id() + 1);
+  uint8_t reply_seq = reader_.next_sequence_id();
   if (!info.supported) {
     co_await SendError(UnknownCommand(), reply_seq);
     co_return true;
@@ -178,7 +178,7 @@ awaitable<bool> ClientSession::ServeCommand() {
 
 awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandInfo& info) {
   uint8_t seq = reader_.first_sequence_id();
-  const uint8_t reply_seq = uint8_t(seq + 1);
+  const uint8_t reply_seq = reader_.next_sequence_id();
   if (backend_ && (backend_->broken() || BackendWentAwayWhileIdle())) {
     std::string name = backend_->address().Name();
     bool survives = SessionSurvivesReconnect();

@@ -1,10 +1,10 @@
 """The primary stopped and started again under an open client session.
 
 Through the proxy: while the primary is down, a statement gets an ERR naming
-the backend (2003, "Can't connect to MySQL server on '127.0.0.1:PORT' ...");
-the client session stays open, and once the primary is back the SAME session
-works again. (2013/2006 would be acceptable only if the session stays usable
-afterwards.) Directly against MariaDB the connection simply dies; in direct
+the backend (2003, "Can't connect to MySQL server on '127.0.0.1:PORT' ..."
+when it cannot be reached; the statement that was running when the backend
+went away may get another code naming it); the client session stays open,
+and once the primary is back the SAME session works again. Directly against MariaDB the connection simply dies; in direct
 mode the test checks that much and that the lab restarts cleanly.
 """
 import time
@@ -35,12 +35,22 @@ def primary_restarted(lab):
     lab.start_primary()
 
 
-def _check_error(err, lab):
+def _check_error(err, lab, unreachable=False):
+    """An ERR from the proxy that names the backend. When the backend cannot
+    be reached at all (unreachable=True) the issue asks for a 2003-style
+    error: "Can't connect to MySQL server on '127.0.0.1:PORT'", code 2003 or
+    the server-range 1429 (ER_CONNECT_TO_FOREIGN_DATA_SOURCE: some drivers
+    drop the connection on client-range codes such as 2003/2013 even when
+    they arrive in an ERR packet). For a backend connection
+    lost during a statement, any code is accepted (e.g. 2013, or a
+    server-range code such as 1927 ER_CONNECTION_KILLED) as long as the
+    message names the backend and the session stays usable (checked by the
+    caller)."""
     code, msg = err.args[0], err.args[1]
-    assert code in (2003, 2013, 2006), (code, msg)
-    if code == 2003:
-        assert f"127.0.0.1:{lab.primary.port}" in msg or f"'127.0.0.1' ({lab.primary.port})" in msg \
-            or str(lab.primary.port) in msg, msg
+    assert f"127.0.0.1:{lab.primary.port}" in msg, f"error does not name the backend: {code} {msg}"
+    if unreachable:
+        assert code in (2003, 1429), (code, msg)
+        assert msg.startswith(f"Can't connect to MySQL server on '127.0.0.1:{lab.primary.port}'"), msg
     return code, msg
 
 
@@ -74,10 +84,11 @@ def test_same_session_survives_primary_restart(lab, proxy, primary_restarted, dr
             return
 
         code, msg = _check_error(ei.value, lab)
-        # A second statement while still down: an error again, session still open.
+        # A second statement while still down: the backend cannot be reached.
         with pytest.raises(errors) as ei2:
             _query(conn)
-        _check_error(ei2.value, lab)
+        print(f"{driver}: second error while down: {ei2.value.args}")
+        _check_error(ei2.value, lab, unreachable=True)
 
         lab.start_primary()
         deadline = time.monotonic() + RECOVERY_TIMEOUT
@@ -119,7 +130,7 @@ def test_new_connections_while_primary_down(lab, proxy, primary_restarted):
     assert time.monotonic() - t0 < 30
     print("connect while down:", ei.value.args)
     if not DIRECT:
-        _check_error(ei.value, lab)
+        _check_error(ei.value, lab, unreachable=True)
     lab.start_primary()
     deadline = time.monotonic() + RECOVERY_TIMEOUT
     while True:

@@ -176,7 +176,8 @@ TEST(WireCodecLenEnc, DecodesAtEveryBoundary) {
 
 TEST(WireCodecLenEnc, NonCanonicalLongFormsStillDecode) {
   // A peer may use a longer form than needed; the value is what counts.
-  WireReader r(B({0xfc, 0x05, 0x00, 0xfd, 0x07, 0x00, 0x00}));
+  Bytes data = B({0xfc, 0x05, 0x00, 0xfd, 0x07, 0x00, 0x00});
+  WireReader r(data);
   EXPECT_EQ(r.LenEncInt(), 5u);
   EXPECT_EQ(r.LenEncInt(), 7u);
   EXPECT_TRUE(r.ok());
@@ -192,9 +193,10 @@ TEST(WireCodecLenEnc, TruncatedFormsFail) {
       EXPECT_FALSE(r.ok());
       EXPECT_FALSE(r.Finish("lenenc").ok());
       WireReader r2(data);
-      uint64_t v = 0;
+      uint64_t v = 77;
       EXPECT_FALSE(r2.LenEncIntOrNull(&v));
       EXPECT_FALSE(r2.ok()) << "truncation is not NULL";
+      EXPECT_EQ(v, 77u) << "no value on failure";
     }
   }
 }
@@ -223,7 +225,8 @@ TEST(WireCodecLenEnc, LenEncIntOrNullReportsTheNullMarker) {
   EXPECT_EQ(v, 5u);
 
   // 0xff stays an error here too.
-  WireReader r2(B({0xff}));
+  Bytes err = B({0xff});
+  WireReader r2(err);
   EXPECT_FALSE(r2.LenEncIntOrNull(&v));
   EXPECT_FALSE(r2.ok());
 }
@@ -270,10 +273,12 @@ TEST(WireCodecString, TruncatedLenEncStringFails) {
     EXPECT_FALSE(r.ok());
   }
   // A length beyond the data, even an absurd one, fails without reading.
-  WireReader huge(B({0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 'a'}));
+  Bytes huge_data = B({0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 'a'});
+  WireReader huge(huge_data);
   EXPECT_TRUE(huge.LenEncString().empty());
   EXPECT_FALSE(huge.ok());
-  WireReader null_len(B({0xfb, 'a'}));
+  Bytes null_data = B({0xfb, 'a'});
+  WireReader null_len(null_data);
   EXPECT_TRUE(null_len.LenEncString().empty());
   EXPECT_FALSE(null_len.ok());
 }
