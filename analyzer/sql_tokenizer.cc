@@ -68,18 +68,6 @@ std::string_view TokenKindName(TokenKind kind) {
   return "?";
 }
 
-bool EqualsLower(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (ToLowerAscii(text[i]) != lower[i]) return false;
-  }
-  return true;
-}
-
-bool Token::IsWord(std::string_view lower_keyword) const {
-  return kind == TokenKind::kWord && EqualsLower(text, lower_keyword);
-}
-
 size_t SqlTokenizer::ScanIdentChars(size_t from) const {
   size_t p = from;
   while (p < sql_.size() && IsIdentChar(sql_[p])) ++p;
@@ -137,13 +125,31 @@ size_t SqlTokenizer::ScanBlockComment(size_t from, bool* unterminated) const {
 }
 
 size_t SqlTokenizer::ScanOperator(size_t from) const {
-  std::string_view rest = sql_.substr(from);
-  for (std::string_view op : {"<=>", "->>"}) {
-    if (rest.substr(0, 3) == op) return from + 3;
-  }
-  for (std::string_view op :
-       {"<=", ">=", "<>", "!=", ":=", "&&", "||", "<<", ">>", "->"}) {
-    if (rest.substr(0, 2) == op) return from + 2;
+  const size_t n = sql_.size();
+  const char c = sql_[from];
+  const char d = from + 1 < n ? sql_[from + 1] : '\0';
+  const char e = from + 2 < n ? sql_[from + 2] : '\0';
+  switch (c) {
+    case '<':
+      if (d == '=' && e == '>') return from + 3;  // <=>
+      if (d == '=' || d == '>' || d == '<') return from + 2;
+      break;
+    case '-':
+      if (d == '>') return from + (e == '>' ? 3 : 2);  // ->> and ->
+      break;
+    case '>':
+      if (d == '=' || d == '>') return from + 2;
+      break;
+    case '!':
+    case ':':
+      if (d == '=') return from + 2;
+      break;
+    case '&':
+    case '|':
+      if (d == c) return from + 2;
+      break;
+    default:
+      break;
   }
   return from + 1;
 }
@@ -295,10 +301,9 @@ bool SqlTokenizer::HintAllowedHere() const {
       prev_kind_ != TokenKind::kWord) {
     return false;
   }
-  for (std::string_view verb : {"select", "insert", "update", "delete", "replace"}) {
-    if (EqualsLower(prev_text_, verb)) return true;
-  }
-  return false;
+  return EqualsLower(prev_text_, "select") || EqualsLower(prev_text_, "insert") ||
+         EqualsLower(prev_text_, "update") || EqualsLower(prev_text_, "delete") ||
+         EqualsLower(prev_text_, "replace");
 }
 
 bool SqlTokenizer::Next(Token* token) {

@@ -47,7 +47,7 @@ struct Token {
   std::string_view text;
 
   // Case-insensitive comparison of a kWord against a lower-case keyword.
-  bool IsWord(std::string_view lower_keyword) const;
+  bool IsWord(std::string_view lower_keyword) const;  // defined below
   // True for a kOperator token spelled exactly `op`.
   bool IsOperator(std::string_view op) const {
     return kind == TokenKind::kOperator && text == op;
@@ -75,10 +75,21 @@ struct SqlDialect {
   bool no_backslash_escapes = false;  // backslash is an ordinary string byte
 };
 
-// ASCII case-insensitive equality; `lower` must already be lower case.
-bool EqualsLower(std::string_view text, std::string_view lower);
 inline char ToLowerAscii(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
+// ASCII case-insensitive equality; `lower` must already be lower case.
+inline bool EqualsLower(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (ToLowerAscii(text[i]) != lower[i]) return false;
+  }
+  return true;
+}
+
+inline bool Token::IsWord(std::string_view lower_keyword) const {
+  return kind == TokenKind::kWord && EqualsLower(text, lower_keyword);
 }
 
 class SqlTokenizer {

@@ -52,6 +52,10 @@ class PacketReader {
   // until the next Feed(); the next Feed() starts a new packet.
   Result Feed(ByteSpan& input);
 
+  // Connection-phase packets are small; a peer that claims megabytes there
+  // is not speaking MySQL, so callers lower the limit until login is done.
+  void set_max_packet_size(size_t n) { max_packet_size_ = n; }
+
   ByteSpan packet() const { return payload_; }
   uint8_t first_sequence_id() const { return first_sequence_id_; }
   uint8_t next_sequence_id() const { return uint8_t(last_sequence_id_ + 1); }

@@ -41,10 +41,12 @@ inline bool IsEofPacket(ByteSpan payload) {
 
 // True when a 0xfe-headed response terminator is a classic EOF packet rather
 // than an OK packet. Under CLIENT_DEPRECATE_EOF every terminator is an OK
-// packet (7 bytes or more); only a shorter one can still be an EOF.
+// packet (7 bytes or more, and then the EOF reading of its bytes would take
+// affected rows and last insert id for warnings and status); only one of at
+// most 5 bytes can still be an EOF.
 inline bool IsEofTerminator(ByteSpan payload, uint32_t capabilities) {
   if (!(capabilities & cap::kDeprecateEof)) return IsEofPacket(payload);
-  return !payload.empty() && payload[0] == 0xfe && payload.size() < 7;
+  return !payload.empty() && payload[0] == 0xfe && payload.size() <= 5;
 }
 
 // Views point into `payload`. Accepts header 0x00 and 0xfe.

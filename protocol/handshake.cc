@@ -142,9 +142,11 @@ void EncodeHandshakeResponse41(Bytes& out, const HandshakeResponse41& resp) {
   w.NulString(resp.username);
   if (caps & cap::kPluginAuthLenencClientData) {
     w.LenEncString(resp.auth_response);
-  } else {
+  } else if (caps & cap::kSecureConnection) {
     w.U8(uint8_t(resp.auth_response.size()));
     w.Raw(resp.auth_response);
+  } else {
+    w.NulString(resp.auth_response);  // what the decoder expects without either flag
   }
   if (caps & cap::kConnectWithDb) w.NulString(resp.database);
   if (caps & cap::kPluginAuth) w.NulString(resp.auth_plugin_name);
@@ -212,8 +214,12 @@ void EncodeChangeUser(Bytes& out, const ChangeUserRequest& req, uint32_t caps) {
   WireWriter w(out);
   w.U8(uint8_t(Command::kChangeUser));
   w.NulString(req.username);
-  w.U8(uint8_t(req.auth_response.size()));
-  w.Raw(req.auth_response);
+  if (caps & cap::kSecureConnection) {
+    w.U8(uint8_t(req.auth_response.size()));
+    w.Raw(req.auth_response);
+  } else {
+    w.NulString(req.auth_response);  // what DecodeChangeUser expects without the flag
+  }
   w.NulString(req.database);
   w.U16(req.character_set.value_or(kUtf8mb4GeneralCi));
   if (caps & cap::kPluginAuth) w.NulString(req.auth_plugin_name);

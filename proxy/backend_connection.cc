@@ -27,8 +27,8 @@ awaitable<std::pair<std::shared_ptr<Transport>, error_code>> Dial(const BackendA
                                                                   std::chrono::milliseconds timeout) {
   auto executor = co_await asio::this_coro::executor;
   tcp::resolver resolver(executor);
-  auto [rec, endpoints] =
-      co_await resolver.async_resolve(address.host, std::to_string(address.port), use_tuple);
+  const std::string port = std::to_string(address.port);  // no temporaries in co_await (g++ 12)
+  auto [rec, endpoints] = co_await resolver.async_resolve(address.host, port, use_tuple);
   if (rec) co_return std::pair{nullptr, rec};
   auto transport = std::make_shared<Transport>(tcp::socket(executor));
   transport->SetTimeout(timeout);

@@ -28,6 +28,8 @@ std::string MakeNonce() {
   return nonce;
 }
 
+constexpr size_t kMaxLoginPacket = 64 * 1024;
+
 std::chrono::milliseconds Seconds(double s) {
   return std::chrono::milliseconds(int64_t(s * 1000));
 }
@@ -65,7 +67,13 @@ awaitable<bool> ClientSession::Login() {
   protocol::EncodeHandshakeV10(out, greeting);
   if (co_await SendPacket(out, 0)) co_return false;
 
-  if (co_await client_->ReadPacket(reader_)) co_return false;
+  reader_.set_max_packet_size(kMaxLoginPacket);
+  if (co_await client_->ReadPacket(reader_)) {
+    if (!reader_.error().ok()) {
+      LogWarn(absl::StrCat("client ", peer_, ": not a MySQL handshake: ", reader_.error().message()));
+    }
+    co_return false;
+  }
   uint8_t seq = reader_.next_sequence_id();
   if (protocol::IsSslRequest(reader_.packet())) {
     if (!worker_.shared.frontend_tls) co_return false;
@@ -79,11 +87,13 @@ awaitable<bool> ClientSession::Login() {
   auto response = protocol::DecodeHandshakeResponse41(reader_.packet());
   if (!response.ok()) {
     LogWarn(absl::StrCat("client ", peer_, ": bad handshake: ", response.status().message()));
-    co_await SendError({errc::kHandshakeError, "08S01", "Bad handshake"}, seq);
+    QueueError({errc::kHandshakeError, "08S01", "Bad handshake"}, seq);
+    co_await FlushQueued();
     co_return false;
   }
   if (config.require_tls && !client_->tls_active()) {
-    co_await SendError(SecureTransportRequired(), seq);
+    QueueError(SecureTransportRequired(), seq);
+    co_await FlushQueued();
     co_return false;
   }
   client_caps_ = response->capabilities & greeting.capabilities;
@@ -95,6 +105,7 @@ awaitable<bool> ClientSession::Login() {
   schema_ = (client_caps_ & cap::kConnectWithDb) ? response->database : std::string();
   if (!co_await ConnectBackend(seq)) co_return false;
   if (co_await SendOk(seq)) co_return false;
+  reader_.set_max_packet_size(kMaxCommandSize);
   LogDebug(absl::StrCat("client ", Describe(), " logged in"));
   co_return true;
 }
@@ -121,7 +132,8 @@ awaitable<bool> ClientSession::Authenticate(std::string_view user, std::string_v
   }
   if (step == protocol::ServerAuthenticator::Step::kFailed) {
     LogInfo(absl::StrCat("client ", peer_, ": access denied for user '", protocol::Sv(user), "'"));
-    co_await SendError(AccessDenied(user, peer_, used_password), seq);
+    QueueError(AccessDenied(user, peer_, used_password), seq);
+    co_await FlushQueued();
     co_return false;
   }
   if (auth.completed_full_auth()) worker_.sha2_fast_path.insert(cache_key);
@@ -137,7 +149,8 @@ awaitable<bool> ClientSession::ChangeUser(ByteSpan packet) {
   auto request = protocol::DecodeChangeUser(packet, client_caps_);
   uint8_t seq = reader_.next_sequence_id();
   if (!request.ok()) {
-    co_await SendError(MalformedPacket("COM_CHANGE_USER"), seq);
+    QueueError(MalformedPacket("COM_CHANGE_USER"), seq);
+    co_await FlushQueued();
     co_return false;
   }
   // The backend session belongs to the old user: start over with a new one.

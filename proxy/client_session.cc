@@ -15,8 +15,6 @@ namespace cap = protocol::cap;
 using protocol::ByteSpan;
 using protocol::Command;
 
-constexpr size_t kMaxCommandSize = size_t(1) << 30;  // MariaDB's own ceiling
-
 std::chrono::milliseconds Seconds(double s) {
   return std::chrono::milliseconds(int64_t(s * 1000));
 }
@@ -63,9 +61,14 @@ awaitable<error_code> ClientSession::SendPacket(ByteSpan payload, uint8_t seq) {
   co_return co_await client_->WritePacket(payload, seq);
 }
 
-awaitable<error_code> ClientSession::SendError(const MysqlError& error, uint8_t seq) {
-  protocol::Bytes payload = EncodeError(error);
-  co_return co_await SendPacket(payload, seq);
+void ClientSession::QueueError(const MysqlError& error, uint8_t seq) {
+  queued_.clear();
+  protocol::AppendFrames(queued_, EncodeError(error), seq);
+}
+
+awaitable<error_code> ClientSession::FlushQueued() {
+  client_->SetTimeout(timeouts_.client_write);
+  co_return co_await client_->Write(queued_);
 }
 
 awaitable<error_code> ClientSession::SendOk(uint8_t seq) {
@@ -122,7 +125,8 @@ awaitable<bool> ClientSession::ConnectBackend(uint8_t error_seq) {
   if (!outcome.connection) {
     LogWarn(absl::StrCat("client ", Describe(), ": backend ", shared.primary.Name(), ": ",
                          outcome.error.message));
-    co_await SendError(outcome.error, error_seq);
+    QueueError(outcome.error, error_seq);
+    co_await FlushQueued();
     co_return false;
   }
   backend_ = std::move(outcome.connection);
@@ -132,7 +136,8 @@ awaitable<bool> ClientSession::ConnectBackend(uint8_t error_seq) {
     // Without it the client's statements would commit one by one.
     std::string name = backend_->address().Name();
     DropBackend();
-    co_await SendError(BackendLost(name, "could not restore autocommit=0"), error_seq);
+    QueueError(BackendLost(name, "could not restore autocommit=0"), error_seq);
+    co_await FlushQueued();
     co_return false;
   }
   if (!autocommit_) last_status_ = 0;
@@ -149,7 +154,11 @@ awaitable<bool> ClientSession::ServeCommand() {
     if (ec == asio::error::invalid_argument) {
       LogWarn(absl::StrCat("client ", Describe(), ": ", reader_.error().message()));
       if (reader_.error().code() == absl::StatusCode::kResourceExhausted) {
-        co_await SendError(PacketTooLarge(), 1);
+        QueueError(PacketTooLarge(), reader_.next_sequence_id());
+    co_await FlushQueued();
+      } else {
+        QueueError(PacketsOutOfOrder(), reader_.next_sequence_id());
+    co_await FlushQueued();
       }
     }
     co_return false;
@@ -157,13 +166,15 @@ awaitable<bool> ClientSession::ServeCommand() {
   ByteSpan packet = reader_.packet();
   if (packet.empty()) {
     LogWarn(absl::StrCat("client ", Describe(), ": empty command packet"));
-    co_await SendError(MalformedPacket("empty command"), 1);
+    QueueError(MalformedPacket("empty command"), 1);
+    co_await FlushQueued();
     co_return false;
   }
   protocol::CommandInfo info = protocol::DescribeCommand(packet[0]);
   uint8_t reply_seq = reader_.next_sequence_id();
   if (!info.supported) {
-    co_await SendError(UnknownCommand(), reply_seq);
+    QueueError(UnknownCommand(), reply_seq);
+    co_await FlushQueued();
     co_return true;
   }
   switch (info.command) {
@@ -186,7 +197,8 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
     DropBackend();
     if (!survives) {
       // The transaction or prepared statements died with it: say so and end.
-      co_await SendError(BackendLost(name, "closed while idle"), reply_seq);
+      QueueError(BackendLost(name, "closed while idle"), reply_seq);
+    co_await FlushQueued();
       co_return false;
     }
   }
@@ -200,7 +212,8 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
   if (error_code ec = co_await backend.WritePacket(packet, seq); ec) {
     std::string name = backend_->address().Name();
     DropBackend();
-    co_await SendError(BackendLost(name, Reason(ec)), reply_seq);
+    QueueError(BackendLost(name, Reason(ec)), reply_seq);
+    co_await FlushQueued();
     co_return SessionSurvivesReconnect();
   }
   tracker_.Start(info.response, backend_->capabilities());
@@ -220,7 +233,8 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
       LogWarn(absl::StrCat("client ", Describe(), ": backend ", name, " lost: ",
                            result.detail.empty() ? Reason(result.ec) : result.detail));
       DropBackend();
-      co_await SendError(BackendLost(name, Reason(result.ec)), reply_seq);
+      QueueError(BackendLost(name, Reason(result.ec)), reply_seq);
+    co_await FlushQueued();
       co_return survives;
     }
     case RelayStatus::kBackendFailedMidway:

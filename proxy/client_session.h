@@ -21,6 +21,9 @@
 
 namespace ql::proxy {
 
+// MariaDB's own ceiling for one packet (max_allowed_packet can go no higher).
+inline constexpr size_t kMaxCommandSize = size_t(1) << 30;
+
 class ClientSession {
  public:
   ClientSession(WorkerContext& worker, tcp::socket socket);
@@ -49,7 +52,10 @@ class ClientSession {
   void DropBackend();
 
   awaitable<error_code> SendPacket(protocol::ByteSpan payload, uint8_t seq);
-  awaitable<error_code> SendError(const MysqlError& error, uint8_t seq);
+  // Errors are queued by a plain call and flushed by a co_await: g++ 12
+  // destroys temporaries inside a co_await expression twice.
+  void QueueError(const MysqlError& error, uint8_t seq);
+  awaitable<error_code> FlushQueued();
   awaitable<error_code> SendOk(uint8_t seq);
   std::string Describe() const;  // for log lines
 
@@ -60,6 +66,7 @@ class ClientSession {
   protocol::ResponseTracker tracker_;
   ResponseRelay relay_;
   RelayTimeouts timeouts_;
+  protocol::Bytes queued_;
 
   uint32_t connection_id_ = 0;
   std::string nonce_;

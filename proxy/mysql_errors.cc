@@ -42,6 +42,10 @@ MysqlError PacketTooLarge() {
   return {errc::kNetPacketTooLarge, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes"};
 }
 
+MysqlError PacketsOutOfOrder() {
+  return {errc::kNetPacketsOutOfOrder, "08S01", "Got packets out of order"};
+}
+
 protocol::Bytes EncodeError(const MysqlError& e) {
   protocol::Bytes out;
   protocol::EncodeErr(out, e.code, e.sql_state, e.message);

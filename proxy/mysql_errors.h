@@ -23,6 +23,7 @@ inline constexpr uint16_t kUnknownCommand = 1047;       // 08S01
 inline constexpr uint16_t kHandshakeError = 1043;       // 08S01 "Bad handshake"
 inline constexpr uint16_t kNetPacketTooLarge = 1153;    // 08S01
 inline constexpr uint16_t kNetReadError = 1158;         // 08S01
+inline constexpr uint16_t kNetPacketsOutOfOrder = 1156;  // 08S01
 inline constexpr uint16_t kSecureTransportRequired = 3159;  // HY000
 // 2003 and 2013 are client-library codes: libmariadb rejects a server ERR in
 // 2000-2999 as a malformed packet. So backend failures use server codes with
@@ -40,6 +41,7 @@ MysqlError BackendUnreachable(std::string_view backend, std::string_view reason)
 MysqlError BackendLost(std::string_view backend, std::string_view reason);
 MysqlError MalformedPacket(std::string_view what);
 MysqlError PacketTooLarge();
+MysqlError PacketsOutOfOrder();
 
 // The ERR payload (no frame header) for an error.
 protocol::Bytes EncodeError(const MysqlError& e);

@@ -18,11 +18,21 @@ namespace {
 
 constexpr size_t kMax = kMaxFramePayload;  // 0xffffff
 
-// A payload whose bytes depend on their offset, so misplaced bytes show.
-Bytes Pattern(size_t n, uint8_t salt = 0) {
-  Bytes b(n);
-  for (size_t i = 0; i < n; ++i) b[i] = uint8_t((i * 131 + (i >> 16) + salt) & 0xff);
-  return b;
+// Payloads are views of one shared buffer whose bytes depend on their offset,
+// so misplaced bytes show; `salt` shifts the start so that packets differ.
+// (One buffer, because fresh 32 MiB allocations are slow on small machines.)
+ByteSpan Pattern(size_t n, size_t salt = 0) {
+  static const Bytes* buffer = [] {
+    auto* b = new Bytes(2 * kMaxFramePayload + 5 + 256);
+    for (size_t i = 0; i < b->size(); ++i) (*b)[i] = uint8_t((i * 131 + (i >> 16)) & 0xff);
+    return b;
+  }();
+  salt %= 256;
+  return ByteSpan(*buffer).subspan(salt, n);
+}
+
+bool SameBytes(ByteSpan a, ByteSpan b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
 struct Frame {
@@ -37,7 +47,7 @@ std::ostream& operator<<(std::ostream& os, const Frame& f) {
 
 // Splits framed bytes into headers, checking that the frame bodies hold
 // `payload` in order (in place: copies of 32 MiB are slow on small machines).
-std::vector<Frame> ParseFrames(const Bytes& buf, size_t start, const Bytes& payload) {
+std::vector<Frame> ParseFrames(const Bytes& buf, size_t start, ByteSpan payload) {
   std::vector<Frame> frames;
   size_t pos = start;
   size_t payload_pos = 0;
@@ -102,7 +112,7 @@ TEST(Framing, AppendFramesWritesTheExpectedHeaders) {
     if (c.payload_size < kMax) first_ids = {0, 3, 255};
     for (uint8_t first_seq : first_ids) {
       SCOPED_TRACE(std::string(c.name) + ", first seq " + std::to_string(first_seq));
-      Bytes payload = Pattern(c.payload_size, first_seq);
+      ByteSpan payload = Pattern(c.payload_size, first_seq);
       Bytes out = {0xde, 0xad};  // existing content stays in front
       uint8_t next = AppendFrames(out, payload, first_seq);
       ASSERT_EQ(out[0], 0xde);
@@ -123,7 +133,7 @@ TEST(Framing, FinishFramesPatchesAReservedHeader) {
     // each path once, to keep the test light.
     if (c.payload_size == 1 || c.payload_size == 0x1000000 || c.payload_size == 2 * kMax) continue;
     SCOPED_TRACE(c.name);
-    Bytes payload = Pattern(c.payload_size, 9);
+    ByteSpan payload = Pattern(c.payload_size, 9);
     // Three bytes of earlier content, 4 reserved for the header, the payload.
     const size_t start = 3;
     Bytes buf(start + kFrameHeaderSize + payload.size());
@@ -144,7 +154,7 @@ TEST(Framing, FinishFramesPatchesAReservedHeader) {
 
 TEST(Framing, SequenceIdsWrapAround) {
   Bytes out;
-  Bytes payload = Pattern(kMax + 5);
+  ByteSpan payload = Pattern(kMax + 5);
   uint8_t next = AppendFrames(out, payload, 255);
   std::vector<Frame> frames = ParseFrames(out, 0, payload);
   ASSERT_EQ(frames.size(), 2u);
@@ -157,7 +167,7 @@ TEST(Framing, SequenceIdsWrapAround) {
 // PacketReader.
 
 struct Packet {
-  Bytes payload;
+  ByteSpan payload;
   uint8_t seq;
 };
 
@@ -170,67 +180,55 @@ Bytes Stream(const std::vector<Packet>& packets) {
 
 size_t FramesOf(size_t payload_size) { return payload_size / kMax + 1; }
 
-// Feeds `stream` in chunks whose sizes come from `next_chunk` and returns the
-// packets that came out; stops at an error.
-std::vector<Packet> Reassemble(const Bytes& stream, size_t max_packet,
-                               const std::function<size_t()>& next_chunk,
-                               std::vector<uint8_t>* next_ids = nullptr) {
+// Feeds `stream` in chunks whose sizes come from `next_chunk` and checks the
+// packets that come out against `want` as they appear.
+void ExpectReassembled(const Bytes& stream, size_t max_packet,
+                       const std::function<size_t()>& next_chunk,
+                       const std::vector<Packet>& want) {
   PacketReader reader(max_packet);
-  std::vector<Packet> out;
+  size_t got = 0;
   size_t pos = 0;
   while (pos < stream.size()) {
     size_t n = std::min(next_chunk(), stream.size() - pos);
     ByteSpan input(stream.data() + pos, n);
     while (true) {
       PacketReader::Result r = reader.Feed(input);
-      if (r == PacketReader::Result::kError) {
-        ADD_FAILURE() << reader.error();
-        return out;
-      }
+      ASSERT_NE(r, PacketReader::Result::kError) << reader.error();
       if (r == PacketReader::Result::kNeedMore) {
         EXPECT_TRUE(input.empty()) << "kNeedMore must consume all input";
         break;
       }
-      ByteSpan p = reader.packet();
-      out.push_back({Bytes(p.begin(), p.end()), reader.first_sequence_id()});
-      if (next_ids) next_ids->push_back(reader.next_sequence_id());
+      SCOPED_TRACE("packet " + std::to_string(got));
+      ASSERT_LT(got, want.size()) << "more packets than were sent";
+      const Packet& w = want[got++];
+      EXPECT_EQ(reader.first_sequence_id(), w.seq);
+      EXPECT_EQ(reader.next_sequence_id(), uint8_t(w.seq + FramesOf(w.payload.size())));
+      ASSERT_EQ(reader.packet().size(), w.payload.size());
+      EXPECT_TRUE(SameBytes(reader.packet(), w.payload));
       if (input.empty()) break;
     }
     pos += n;
   }
-  return out;
-}
-
-void ExpectSamePackets(const std::vector<Packet>& got, const std::vector<Packet>& want) {
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    SCOPED_TRACE("packet " + std::to_string(i));
-    EXPECT_EQ(got[i].seq, want[i].seq);
-    ASSERT_EQ(got[i].payload.size(), want[i].payload.size());
-    EXPECT_TRUE(got[i].payload == want[i].payload);
-  }
+  EXPECT_EQ(got, want.size());
 }
 
 TEST(PacketReader, ByteByByte) {
+  static const uint8_t kQuery[] = {0x03, 'S', 'E', 'L'};
   std::vector<Packet> packets = {
-      {Pattern(0), 0}, {Pattern(1), 1}, {Pattern(5), 0}, {Pattern(300), 7},
-      {Pattern(0xffff + 3), 0}, {{0x03, 'S', 'E', 'L'}, 0},
+      {Pattern(0), 0},      {Pattern(1, 1), 1},         {Pattern(5, 2), 0},
+      {Pattern(300, 3), 7}, {Pattern(0xffff + 3, 4), 0}, {ByteSpan(kQuery), 0},
   };
-  std::vector<uint8_t> next_ids;
-  ExpectSamePackets(Reassemble(Stream(packets), 1 << 20, [] { return size_t(1); }, &next_ids),
-                    packets);
-  ASSERT_EQ(next_ids.size(), packets.size());
-  for (size_t i = 0; i < packets.size(); ++i) EXPECT_EQ(next_ids[i], uint8_t(packets[i].seq + 1));
+  ExpectReassembled(Stream(packets), 1 << 20, [] { return size_t(1); }, packets);
 }
 
 TEST(PacketReader, WholeStreamInOneFeed) {
-  std::vector<Packet> packets = {{Pattern(10), 0}, {Pattern(0), 1}, {Pattern(20), 2}};
+  std::vector<Packet> packets = {{Pattern(10), 0}, {Pattern(0), 1}, {Pattern(20, 1), 2}};
   Bytes stream = Stream(packets);
   PacketReader reader(1000);
   ByteSpan input(stream);
   for (const Packet& p : packets) {
     ASSERT_EQ(reader.Feed(input), PacketReader::Result::kPacketReady);
-    EXPECT_TRUE(Bytes(reader.packet().begin(), reader.packet().end()) == p.payload);
+    EXPECT_TRUE(SameBytes(reader.packet(), p.payload));
     EXPECT_EQ(reader.first_sequence_id(), p.seq);
   }
   EXPECT_TRUE(input.empty());
@@ -267,31 +265,22 @@ TEST(PacketReader, MultiFrameJoinOfPacketsOver16MiB) {
   };
   Bytes stream = Stream(packets);
   std::mt19937 rng(20261124);
-  for (int round = 0; round < 1; ++round) {
-    SCOPED_TRACE("round " + std::to_string(round));
-    // Mostly large chunks, some tiny ones that split headers.
-    std::uniform_int_distribution<size_t> big(1, 3 << 20), small(1, 7), pick(0, 3);
-    std::vector<uint8_t> next_ids;
-    auto got = Reassemble(
-        stream, 64 << 20, [&] { return pick(rng) == 0 ? small(rng) : big(rng); }, &next_ids);
-    ExpectSamePackets(got, packets);
-    ASSERT_EQ(next_ids.size(), packets.size());
-    for (size_t i = 0; i < packets.size(); ++i) {
-      EXPECT_EQ(next_ids[i], uint8_t(packets[i].seq + FramesOf(packets[i].payload.size())));
-    }
-  }
+  // Mostly large chunks, some tiny ones that split headers.
+  std::uniform_int_distribution<size_t> big(1, 3 << 20), small(1, 7), pick(0, 3);
+  ExpectReassembled(
+      stream, 64 << 20, [&] { return pick(rng) == 0 ? small(rng) : big(rng); }, packets);
 }
 
 TEST(PacketReader, RandomChunksOfSmallPackets) {
   std::vector<Packet> packets;
   std::mt19937 rng(7);
   std::uniform_int_distribution<size_t> size(0, 600);
-  for (int i = 0; i < 200; ++i) packets.push_back({Pattern(size(rng), uint8_t(i)), uint8_t(i)});
+  for (int i = 0; i < 200; ++i) packets.push_back({Pattern(size(rng), i), uint8_t(i)});
   Bytes stream = Stream(packets);
   for (size_t max_chunk : {size_t(1), size_t(2), size_t(3), size_t(5), size_t(64), size_t(4096)}) {
     SCOPED_TRACE("max chunk " + std::to_string(max_chunk));
     std::uniform_int_distribution<size_t> chunk(1, max_chunk);
-    ExpectSamePackets(Reassemble(stream, 1000, [&] { return chunk(rng); }), packets);
+    ExpectReassembled(stream, 1000, [&] { return chunk(rng); }, packets);
   }
 }
 
@@ -315,13 +304,12 @@ TEST(PacketReader, ByteByByteAcrossFrameBoundariesOfALargePacket) {
     pos += n;
     return n;
   };
-  ExpectSamePackets(Reassemble(stream, 32 << 20, next_chunk), {big, tail});
+  ExpectReassembled(stream, 32 << 20, next_chunk, {big, tail});
 }
 
 TEST(PacketReader, SequenceMismatchBetweenFramesIsAnError) {
   Bytes stream;
-  Bytes payload = Pattern(kMax + 5);
-  AppendFrames(stream, payload, 3);
+  AppendFrames(stream, Pattern(kMax + 5), 3);
   // Corrupt the continuation frame's id: 4 expected, 6 sent.
   stream[kFrameHeaderSize + kMax + 3] = 6;
   PacketReader reader(64 << 20);
@@ -338,14 +326,14 @@ TEST(PacketReader, SequenceMismatchBetweenFramesIsAnError) {
 
 TEST(PacketReader, SequenceWrapsInsideAPacket) {
   Bytes stream;
-  Bytes payload = Pattern(kMax + 5);
+  ByteSpan payload = Pattern(kMax + 5);
   AppendFrames(stream, payload, 255);  // 255 then 0
   PacketReader reader(64 << 20);
   ByteSpan input(stream);
   ASSERT_EQ(reader.Feed(input), PacketReader::Result::kPacketReady) << reader.error();
   EXPECT_EQ(reader.first_sequence_id(), 255);
   EXPECT_EQ(reader.next_sequence_id(), 1);
-  EXPECT_TRUE(Bytes(reader.packet().begin(), reader.packet().end()) == payload);
+  EXPECT_TRUE(SameBytes(reader.packet(), payload));
 }
 
 TEST(PacketReader, MaxPacketSize) {
