@@ -5,124 +5,10 @@
 // back to a remembered offset and write the short form instead.
 #include "analyzer/fingerprint.h"
 
-#include <algorithm>
-#include <array>
+#include "analyzer/sql_names.h"
 
 namespace ql::analyzer {
 namespace {
-
-// Keyword ids the fingerprinter reacts to.
-enum Kw : uint8_t {
-  kKwNone = 0, kKwAsc, kKwBy, kKwDefault, kKwFalse, kKwGroup, kKwIn, kKwInsert,
-  kKwIs, kKwLimit, kKwNot, kKwNull, kKwOffset, kKwOrder, kKwRelease,
-  kKwReplace, kKwRollback, kKwRow, kKwSavepoint, kKwTo, kKwTrue, kKwUse,
-  kKwValue, kKwValues, kKwOther,
-};
-
-// Keyword flags.
-constexpr uint8_t kSpaceBeforeParen = 1;  // "in (", not "in("
-constexpr uint8_t kExprStart = 2;         // a following +/- is unary
-constexpr uint8_t kEndsOrderBy = 4;       // ends an ORDER/GROUP BY list
-
-struct KeywordInfo {
-  std::string_view name;
-  uint8_t kw;
-  uint8_t flags;
-};
-
-constexpr uint8_t kSpEx = kSpaceBeforeParen | kExprStart;
-
-// Sorted by name (checked below) for binary search.
-constexpr auto kKeywords = std::to_array<KeywordInfo>({
-    {"all", kKwOther, kSpEx},
-    {"and", kKwOther, kSpEx},
-    {"any", kKwOther, kSpEx},
-    {"as", kKwOther, kSpaceBeforeParen},
-    {"asc", kKwAsc, 0},
-    {"between", kKwOther, kSpEx},
-    {"by", kKwBy, kSpEx},
-    {"case", kKwOther, kSpEx},
-    {"default", kKwDefault, 0},
-    {"distinct", kKwOther, kSpEx},
-    {"div", kKwOther, kExprStart},
-    {"do", kKwOther, kExprStart},
-    {"else", kKwOther, kSpEx},
-    {"escape", kKwOther, kExprStart},
-    {"except", kKwOther, kSpaceBeforeParen | kEndsOrderBy},
-    {"exists", kKwOther, kSpEx},
-    {"false", kKwFalse, 0},
-    {"fetch", kKwOther, kEndsOrderBy},
-    {"for", kKwOther, kEndsOrderBy},
-    {"from", kKwOther, kSpaceBeforeParen | kEndsOrderBy},
-    {"group", kKwGroup, kEndsOrderBy},
-    {"having", kKwOther, kSpEx | kEndsOrderBy},
-    {"in", kKwIn, kSpEx},
-    {"insert", kKwInsert, 0},
-    {"intersect", kKwOther, kSpaceBeforeParen | kEndsOrderBy},
-    {"interval", kKwOther, kSpEx},
-    {"into", kKwOther, kSpaceBeforeParen | kEndsOrderBy},
-    {"is", kKwIs, kSpEx},
-    {"join", kKwOther, kSpaceBeforeParen},
-    {"like", kKwOther, kSpEx},
-    {"limit", kKwLimit, kExprStart | kEndsOrderBy},
-    {"lock", kKwOther, kEndsOrderBy},
-    {"mod", kKwOther, kExprStart},
-    {"not", kKwNot, kSpEx},
-    {"null", kKwNull, 0},
-    {"offset", kKwOffset, kExprStart | kEndsOrderBy},
-    {"on", kKwOther, kSpEx | kEndsOrderBy},
-    {"or", kKwOther, kSpEx},
-    {"order", kKwOrder, kEndsOrderBy},
-    {"over", kKwOther, kSpaceBeforeParen},
-    {"procedure", kKwOther, kEndsOrderBy},
-    {"regexp", kKwOther, kSpEx},
-    {"release", kKwRelease, 0},
-    {"replace", kKwReplace, 0},
-    {"return", kKwOther, kSpEx},
-    {"returning", kKwOther, kSpEx | kEndsOrderBy},
-    {"rlike", kKwOther, kSpEx},
-    {"rollback", kKwRollback, 0},
-    {"row", kKwRow, 0},
-    {"savepoint", kKwSavepoint, 0},
-    {"select", kKwOther, kSpEx | kEndsOrderBy},
-    {"set", kKwOther, kSpEx | kEndsOrderBy},
-    {"some", kKwOther, kSpEx},
-    {"then", kKwOther, kSpEx},
-    {"to", kKwTo, 0},
-    {"true", kKwTrue, 0},
-    {"union", kKwOther, kSpaceBeforeParen | kEndsOrderBy},
-    {"use", kKwUse, 0},
-    {"using", kKwOther, kSpaceBeforeParen},
-    {"value", kKwValue, kSpaceBeforeParen},
-    {"values", kKwValues, kSpEx},
-    {"when", kKwOther, kSpEx},
-    {"where", kKwOther, kSpEx | kEndsOrderBy},
-    {"window", kKwOther, kEndsOrderBy},
-    {"with", kKwOther, kSpaceBeforeParen | kEndsOrderBy},
-    {"xor", kKwOther, kSpEx},
-});
-
-constexpr bool KeywordsSorted() {
-  for (size_t i = 1; i < kKeywords.size(); ++i) {
-    if (!(kKeywords[i - 1].name < kKeywords[i].name)) return false;
-  }
-  return true;
-}
-static_assert(KeywordsSorted(), "kKeywords must stay sorted");
-
-// Looks a word up case-insensitively; words that are not listed get
-// kKwNone and no flags.
-KeywordInfo LookupKeyword(std::string_view word) {
-  char buf[12];
-  if (word.size() > sizeof(buf)) return {word, kKwNone, 0};
-  for (size_t i = 0; i < word.size(); ++i) buf[i] = ToLowerAscii(word[i]);
-  const std::string_view lower(buf, word.size());
-  auto it = std::lower_bound(
-      kKeywords.begin(), kKeywords.end(), lower,
-      [](const KeywordInfo& k, std::string_view w) { return k.name < w; });
-  if (it != kKeywords.end() && it->name == lower) return *it;
-  return {word, kKwNone, 0};
-}
 
 bool AllDigits(std::string_view s) {
   if (s.empty()) return false;
@@ -180,7 +66,7 @@ void Fingerprinter::EndStatement() {
   limit_ = LimitState::kNone;
   order_by_ = false;
   stmt_tokens_ = 0;
-  stmt_kw_ = kKwNone;
+  stmt_kw_ = keyword::kNone;
 }
 
 // Writes the separator a token of kind `kind` needs after last_ and returns
@@ -201,7 +87,7 @@ size_t Fingerprinter::Open(Prev kind) {
     } else if (kind == Prev::kOpen &&
                (last_.kind == Prev::kName ||
                 (last_.kind == Prev::kWord &&
-                 (last_.flags & kSpaceBeforeParen) == 0))) {
+                 (last_.flags & keyword::kSpaceBeforeParen) == 0))) {
       space = false;  // function call or column list: count(*), t(a, b)
     }
     if (space) out.push_back(' ');
@@ -244,14 +130,14 @@ void Fingerprinter::NoteLiteralInGroup() {
 }
 
 bool Fingerprinter::MasksNameHere(uint8_t kw) const {
-  if (stmt_kw_ == kKwUse && stmt_tokens_ == 2) return true;
-  const bool savepoint_stmt = stmt_kw_ == kKwSavepoint ||
-                              stmt_kw_ == kKwRelease || stmt_kw_ == kKwRollback;
-  if (savepoint_stmt && last_.kind == Prev::kWord && last_.kw == kKwSavepoint) {
+  if (stmt_kw_ == keyword::kUse && stmt_tokens_ == 2) return true;
+  const bool savepoint_stmt = stmt_kw_ == keyword::kSavepoint ||
+                              stmt_kw_ == keyword::kRelease || stmt_kw_ == keyword::kRollback;
+  if (savepoint_stmt && last_.kind == Prev::kWord && last_.kw == keyword::kSavepoint) {
     return true;
   }
-  return stmt_kw_ == kKwRollback && last_.kind == Prev::kWord &&
-         last_.kw == kKwTo && kw != kKwSavepoint;
+  return stmt_kw_ == keyword::kRollback && last_.kind == Prev::kWord &&
+         last_.kw == keyword::kTo && kw != keyword::kSavepoint;
 }
 
 void Fingerprinter::EmitMasked() {
@@ -274,7 +160,7 @@ void Fingerprinter::EmitLiteral(const Token& t) {
   const size_t start = Open(Prev::kLiteral);
   const bool positional = order_by_ && depth_ == order_by_depth_ &&
                           t.kind == TokenKind::kNumber && AllDigits(t.text) &&
-                          ((last_.kind == Prev::kWord && last_.kw == kKwBy) ||
+                          ((last_.kind == Prev::kWord && last_.kw == keyword::kBy) ||
                            last_.kind == Prev::kComma);
   if (positional) {
     out_->append(t.text);
@@ -290,25 +176,25 @@ void Fingerprinter::EmitLiteral(const Token& t) {
 }
 
 void Fingerprinter::EmitWord(const Token& t, uint8_t kw, uint8_t flags) {
-  if (kw == kKwAsc) return;  // the default order; ASC is reserved, never a name
+  if (kw == keyword::kAsc) return;  // the default order; ASC is reserved, never a name
   if (MasksNameHere(kw)) {
     EmitMasked();
     return;
   }
-  if (kw != kKwDefault) InvalidateGroups();
+  if (kw != keyword::kDefault) InvalidateGroups();
 
-  if (kw == kKwLimit) {
+  if (kw == keyword::kLimit) {
     limit_ = LimitState::kAfterLimit;
-  } else if (kw == kKwOffset && limit_ == LimitState::kAfterFirst) {
+  } else if (kw == keyword::kOffset && limit_ == LimitState::kAfterFirst) {
     limit_ = LimitState::kAfterOffset;
   } else {
     limit_ = LimitState::kNone;
   }
-  if (kw == kKwBy && last_.kind == Prev::kWord &&
-      (last_.kw == kKwOrder || last_.kw == kKwGroup)) {
+  if (kw == keyword::kBy && last_.kind == Prev::kWord &&
+      (last_.kw == keyword::kOrder || last_.kw == keyword::kGroup)) {
     order_by_ = true;
     order_by_depth_ = depth_;
-  } else if ((flags & kEndsOrderBy) && order_by_ && depth_ <= order_by_depth_) {
+  } else if ((flags & keyword::kEndsOrderBy) && order_by_ && depth_ <= order_by_depth_) {
     order_by_ = false;
   }
 
@@ -319,9 +205,9 @@ void Fingerprinter::EmitWord(const Token& t, uint8_t kw, uint8_t flags) {
       last_.kind == Prev::kOperator || last_.kind == Prev::kSign;
   const bool starts_values =
       !after_operator &&
-      (kw == kKwValues ||
-       (kw == kKwValue && depth_ == 0 &&
-        (stmt_kw_ == kKwInsert || stmt_kw_ == kKwReplace)));
+      (kw == keyword::kValues ||
+       (kw == keyword::kValue && depth_ == 0 &&
+        (stmt_kw_ == keyword::kInsert || stmt_kw_ == keyword::kReplace)));
 
   const size_t start = Open(Prev::kWord);
   AppendLower(t.text);
@@ -336,7 +222,7 @@ void Fingerprinter::EmitWord(const Token& t, uint8_t kw, uint8_t flags) {
 }
 
 void Fingerprinter::EmitQuotedName(const Token& t) {
-  if (MasksNameHere(kKwOther)) {
+  if (MasksNameHere(keyword::kOther)) {
     EmitMasked();
     return;
   }
@@ -357,17 +243,17 @@ void Fingerprinter::EmitOpenParen() {
   std::string& out = *out_;
   const bool row_begins =
       values_.active && depth_ == values_.depth &&
-      (values_.expect_row || (last_.kind == Prev::kWord && last_.kw == kKwRow));
+      (values_.expect_row || (last_.kind == Prev::kWord && last_.kw == keyword::kRow));
   if (values_.active && depth_ == values_.depth && last_.kind == Prev::kWord &&
-      last_.kw == kKwValue) {
+      last_.kw == keyword::kValue) {
     // INSERT ... VALUE (...) is INSERT ... VALUES (...).
     out.resize(last_.start);
     out += "values";
-    last_.kw = kKwValues;
-    last_.flags = kSpEx;
+    last_.kw = keyword::kValues;
+    last_.flags = keyword::kSpaceBeforeParen | keyword::kExprStart;
   }
   GroupKind kind = GroupKind::kPlain;
-  if (last_.kind == Prev::kWord && last_.kw == kKwIn) {
+  if (last_.kind == Prev::kWord && last_.kw == keyword::kIn) {
     kind = GroupKind::kInList;
   } else if (row_begins) {
     kind = GroupKind::kValuesRow;
@@ -447,7 +333,7 @@ void Fingerprinter::EmitComma() {
     const size_t start = Open(Prev::kWord);
     out += "offset";
     limit_ = LimitState::kAfterOffset;
-    Commit(Prev::kWord, start, kKwOffset, kExprStart | kEndsOrderBy);
+    Commit(Prev::kWord, start, keyword::kOffset, keyword::kExprStart | keyword::kEndsOrderBy);
     return;
   }
   limit_ = LimitState::kNone;
@@ -486,7 +372,7 @@ void Fingerprinter::EmitOperator(const Token& t) {
       last_.kind == Prev::kNone || last_.kind == Prev::kOpen ||
       last_.kind == Prev::kComma || last_.kind == Prev::kOperator ||
       last_.kind == Prev::kSign || last_.kind == Prev::kHintOpen ||
-      (last_.kind == Prev::kWord && (last_.flags & kExprStart) != 0);
+      (last_.kind == Prev::kWord && (last_.flags & keyword::kExprStart) != 0);
   if (sign && unary_position) {
     sign_saved_ = last_;
     sign_rollback_ = out_->size();
@@ -523,14 +409,14 @@ void Fingerprinter::Feed(const Token& t) {
     return;
   }
 
-  KeywordInfo info{t.text, kKwNone, 0};
+  KeywordInfo info;
   bool literal = t.IsLiteral();
   if (t.kind == TokenKind::kWord) {
     info = LookupKeyword(t.text);
-    if (info.kw == kKwNull || info.kw == kKwTrue || info.kw == kKwFalse) {
+    if (info.kw == keyword::kNull || info.kw == keyword::kTrue || info.kw == keyword::kFalse) {
       // IS [NOT] NULL and the NOT NULL column constraint keep the word.
       const bool predicate = last_.kind == Prev::kWord &&
-                             (last_.kw == kKwIs || last_.kw == kKwNot);
+                             (last_.kw == keyword::kIs || last_.kw == keyword::kNot);
       literal = !predicate;
     }
   }

@@ -2,7 +2,8 @@
 // only in their literal values, written in one pass over the tokens into a
 // caller-owned buffer. The digest id (analyzer/digest.h) is a hash of it.
 //
-// Rules (profiling.md 7(b), with the list marker the brief asks for):
+// Rules (shared/research/profiling.md 7(b); collapsed lists are written
+// "(?+)" as pt-fingerprint does, where that section suggests "(...)"):
 //  - comments are dropped; executable comments /*!NNNNN ...*/ and /*M!...*/
 //    are unwrapped (the server runs their contents); optimizer hints
 //    /*+ ... */ are kept, normalized like the rest;
@@ -17,7 +18,10 @@
 //    "in (?+)", tuples included; each VALUES row of literals (or DEFAULT)
 //    becomes "(?+)", and repeated identical rows collapse to one, so
 //    multi-row INSERTs share one fingerprint; VALUE is spelled VALUES;
-//    whatever follows VALUES (ON DUPLICATE KEY UPDATE ...) is kept;
+//    whatever follows VALUES (ON DUPLICATE KEY UPDATE ...) is kept; a
+//    list's leading run of literals is shortened while it is read, so a
+//    list that goes on with something else shows "in (?+, b)" and a huge
+//    list never grows the buffer;
 //  - keywords and identifiers are lower-cased; back-quotes are removed when
 //    the name is plain ([A-Za-z0-9_$], not all digits); digits inside
 //    identifiers are never touched (users_2009, col1e);

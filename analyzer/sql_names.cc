@@ -1,7 +1,8 @@
-// Name tables for ClassifyFunctionName. The built-in table is a sorted array
-// searched by bisection (checked sorted at compile time); families with a
+// Name tables for ClassifyFunctionName and LookupKeyword. The built-in
+// function table is a sorted array searched by bisection; families with a
 // common prefix (ST_*, JSON_*, MBR*, REGEXP_*, COLUMN_*, PS_*) are matched by
-// prefix instead of being listed one by one.
+// prefix instead of being listed one by one. The keyword table is bucketed by
+// first letter. Both are checked sorted at compile time.
 #include "analyzer/sql_names.h"
 
 #include <algorithm>
@@ -100,7 +101,128 @@ constexpr SpecialName kSpecialNames[] = {
     {"setval", FunctionKind::kSequence},
 };
 
+
+// The fingerprinter's keywords. Sorted by name; see MakeBuckets().
+struct KeywordEntry {
+  std::string_view name;
+  KeywordInfo info;
+};
+using namespace keyword;  // NOLINT: table readability
+constexpr uint8_t kSpEx = kSpaceBeforeParen | kExprStart;
+constexpr auto kKeywords = std::to_array<KeywordEntry>({
+    {"all", {kOther, kSpEx}},
+    {"and", {kOther, kSpEx}},
+    {"any", {kOther, kSpEx}},
+    {"as", {kOther, kSpaceBeforeParen}},
+    {"asc", {kAsc, 0}},
+    {"between", {kOther, kSpEx}},
+    {"by", {kBy, kSpEx}},
+    {"case", {kOther, kSpEx}},
+    {"default", {kDefault, 0}},
+    {"distinct", {kOther, kSpEx}},
+    {"div", {kOther, kExprStart}},
+    {"do", {kOther, kExprStart}},
+    {"else", {kOther, kSpEx}},
+    {"escape", {kOther, kExprStart}},
+    {"except", {kOther, kSpaceBeforeParen | kEndsOrderBy}},
+    {"exists", {kOther, kSpEx}},
+    {"false", {kFalse, 0}},
+    {"fetch", {kOther, kEndsOrderBy}},
+    {"for", {kOther, kEndsOrderBy}},
+    {"from", {kOther, kSpaceBeforeParen | kEndsOrderBy}},
+    {"group", {kGroup, kEndsOrderBy}},
+    {"having", {kOther, kSpEx | kEndsOrderBy}},
+    {"in", {kIn, kSpEx}},
+    {"insert", {kInsert, 0}},
+    {"intersect", {kOther, kSpaceBeforeParen | kEndsOrderBy}},
+    {"interval", {kOther, kSpEx}},
+    {"into", {kOther, kSpaceBeforeParen | kEndsOrderBy}},
+    {"is", {kIs, kSpEx}},
+    {"join", {kOther, kSpaceBeforeParen}},
+    {"like", {kOther, kSpEx}},
+    {"limit", {kLimit, kExprStart | kEndsOrderBy}},
+    {"lock", {kOther, kEndsOrderBy}},
+    {"mod", {kOther, kExprStart}},
+    {"not", {kNot, kSpEx}},
+    {"null", {kNull, 0}},
+    {"offset", {kOffset, kExprStart | kEndsOrderBy}},
+    {"on", {kOther, kSpEx | kEndsOrderBy}},
+    {"or", {kOther, kSpEx}},
+    {"order", {kOrder, kEndsOrderBy}},
+    {"over", {kOther, kSpaceBeforeParen}},
+    {"procedure", {kOther, kEndsOrderBy}},
+    {"regexp", {kOther, kSpEx}},
+    {"release", {kRelease, 0}},
+    {"replace", {kReplace, 0}},
+    {"return", {kOther, kSpEx}},
+    {"returning", {kOther, kSpEx | kEndsOrderBy}},
+    {"rlike", {kOther, kSpEx}},
+    {"rollback", {kRollback, 0}},
+    {"row", {kRow, 0}},
+    {"savepoint", {kSavepoint, 0}},
+    {"select", {kOther, kSpEx | kEndsOrderBy}},
+    {"set", {kOther, kSpEx | kEndsOrderBy}},
+    {"some", {kOther, kSpEx}},
+    {"then", {kOther, kSpEx}},
+    {"to", {kTo, 0}},
+    {"true", {kTrue, 0}},
+    {"union", {kOther, kSpaceBeforeParen | kEndsOrderBy}},
+    {"use", {kUse, 0}},
+    {"using", {kOther, kSpaceBeforeParen}},
+    {"value", {kValue, kSpaceBeforeParen}},
+    {"values", {kValues, kSpEx}},
+    {"when", {kOther, kSpEx}},
+    {"where", {kOther, kSpEx | kEndsOrderBy}},
+    {"window", {kOther, kEndsOrderBy}},
+    {"with", {kOther, kSpaceBeforeParen | kEndsOrderBy}},
+    {"xor", {kOther, kSpEx}},
+});
+
+constexpr bool KeywordsSorted() {
+  for (size_t i = 1; i < kKeywords.size(); ++i) {
+    if (!(kKeywords[i - 1].name < kKeywords[i].name)) return false;
+  }
+  return true;
+}
+static_assert(KeywordsSorted(), "kKeywords must stay sorted");
+
+// Each first letter's entries are contiguous in the sorted table, so a
+// lookup compares a word with a handful of entries, length first.
+struct Bucket {
+  uint8_t begin = 0;
+  uint8_t end = 0;
+};
+constexpr std::array<Bucket, 26> MakeBuckets() {
+  std::array<Bucket, 26> buckets{};
+  for (size_t i = 0; i < kKeywords.size(); ++i) {
+    Bucket& b = buckets[kKeywords[i].name[0] - 'a'];
+    if (b.begin == b.end) b.begin = static_cast<uint8_t>(i);
+    b.end = static_cast<uint8_t>(i + 1);
+  }
+  return buckets;
+}
+constexpr std::array<Bucket, 26> kBuckets = MakeBuckets();
+
+constexpr size_t MaxKeywordLength() {
+  size_t n = 0;
+  for (const KeywordEntry& k : kKeywords) n = k.name.size() > n ? k.name.size() : n;
+  return n;
+}
+
 }  // namespace
+
+KeywordInfo LookupKeyword(std::string_view word) {
+  if (word.size() < 2 || word.size() > MaxKeywordLength()) return {};
+  const char first = ToLowerAscii(word[0]);
+  if (first < 'a' || first > 'z') return {};
+  const Bucket b = kBuckets[first - 'a'];
+  for (size_t i = b.begin; i < b.end; ++i) {
+    if (kKeywords[i].name.size() == word.size() && EqualsLower(word, kKeywords[i].name)) {
+      return kKeywords[i].info;
+    }
+  }
+  return {};
+}
 
 FunctionKind ClassifyFunctionName(std::string_view name) {
   char buf[64];
