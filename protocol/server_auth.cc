@@ -55,10 +55,12 @@ ServerAuthenticator::Step ServerAuthenticator::OnClientPacket(ByteSpan payload) 
 
 ServerAuthenticator::Step ServerAuthenticator::Verify(std::string_view plugin,
                                                       std::string_view response) {
+  // `plugin` may view plugin_ itself (after an AuthSwitchRequest): copy, then
+  // use only plugin_.
   plugin_ = std::string(plugin);
   to_send_.clear();
   if (!password_) return Fail();
-  if (plugin == kNativePasswordPlugin) {
+  if (plugin_ == kNativePasswordPlugin) {
     bool ok = ConstantTimeEquals(response, NativePasswordScramble(*password_, options_.nonce));
     state_ = State::kDone;
     return ok ? Step::kSucceeded : Fail();
