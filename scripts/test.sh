@@ -2,19 +2,29 @@
 # The whole test suite, as the README and CI run it:
 #   1. scripts/setup.sh  (Debian packages; quick when all are installed)
 #   2. scripts/build.sh  (CMake + Ninja into ./build)
-#   3. unit tests:        ctest --test-dir build --output-on-failure
+#   3. unit tests:        ctest --test-dir "$BUILD_DIR" --output-on-failure
 #   4. integration tests: /usr/bin/python3 -m pytest tests/integration
 #      (starts its own lab on ports 33161/33162 and the proxy on 16033...)
 # Ends with one line "N passed, N failed" (unit + integration) and exits
 # non-zero if anything failed, including setup or the build.
 #
 # Environment: QL_SKIP_SETUP=1 skips step 1; QL_SKIP_UNIT=1 / QL_SKIP_INTEGRATION=1
-# skip steps 3 / 4. Arguments are passed on to pytest (e.g. -k cli, -x).
+# skip steps 3 / 4; BUILD_DIR (default build) is where build.sh builds and where
+# the tests find the binaries (QUERYLENS_BIN defaults to $BUILD_DIR/proxy/querylens).
+# Arguments are passed on to pytest (e.g. -k cli, -x).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 PYTHON=/usr/bin/python3
+export BUILD_DIR=${BUILD_DIR:-build}
+if [[ -z ${QUERYLENS_BIN:-} ]]; then
+  case $BUILD_DIR in
+    /*) QUERYLENS_BIN=$BUILD_DIR/proxy/querylens ;;
+    *)  QUERYLENS_BIN=$PWD/$BUILD_DIR/proxy/querylens ;;
+  esac
+fi
+export QUERYLENS_BIN
 LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/querylens-test.XXXXXX")
 trap 'rm -rf "$LOG_DIR"' EXIT
 
@@ -50,7 +60,7 @@ fi
 # ---- unit tests ---------------------------------------------------------------
 if [[ ${QL_SKIP_UNIT:-0} != 1 ]]; then
   say "unit tests (ctest)"
-  ctest --test-dir build --output-on-failure </dev/null 2>&1 | tee "$LOG_DIR/ctest.log"
+  ctest --test-dir "$BUILD_DIR" --output-on-failure </dev/null 2>&1 | tee "$LOG_DIR/ctest.log"
   ctest_rc=${PIPESTATUS[0]}
   # "100% tests passed, 0 tests failed out of 42"  /  "No tests were found!!!"
   line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$LOG_DIR/ctest.log" | tail -n 1)

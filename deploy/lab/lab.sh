@@ -343,6 +343,14 @@ cmd_start() {
   else
     start_server primary
     start_server replica
+    # The ports may have changed since the lab was initialised.
+    local mp
+    mp=$(slave_status 2>/dev/null | awk -F': ' '/ Master_Port:/ {print $2}')
+    if [[ $mp != "$PRIMARY_PORT" ]]; then
+      log "replica followed port ${mp:-?}; pointing it at $PRIMARY_PORT"
+      setup_replication
+      check_replication_running
+    fi
   fi
   log "primary 127.0.0.1:$PRIMARY_PORT, replica 127.0.0.1:$REPLICA_PORT; user $APP_USER/$APP_PASSWORD, database app"
 }

@@ -87,7 +87,19 @@ def test_change_user(qlclient, direct, proxy):
     assert "change_user app2 rc=0" in lines
     # CURRENT_USER() changed; the user variable and the session variable were reset.
     assert "row app2@127.0.0.1\tNULL\t1\tapp" in lines
-    assert "change_user wrong: ERR 1045 (28000) Access denied for user 'app2'@'127.0.0.1' (using password: YES)" in lines
+    assert "  result: ERR 1146 (42S02) Table 'app.ql_tmp_cu' doesn't exist" in lines
+    assert "row app@127.0.0.1\tmysql" in lines
+
+
+def test_change_user_wrong_password(qlclient, direct, proxy):
+    """A failed COM_CHANGE_USER gets ERR 1045. MariaDB then keeps the session
+    open as the previous user (with the server's default character set), and
+    a later COM_CHANGE_USER works; the proxy must behave the same."""
+    a, b = run_both(qlclient, direct, proxy, "change_user_fail")
+    lines = a.splitlines()
+    assert ("change_user wrong: ERR 1045 (28000) Access denied for user 'app2'@'127.0.0.1' "
+            "(using password: YES)") in lines
+    assert "change_user app again rc=0" in lines
 
 
 def test_reset_connection(qlclient, direct, proxy):

@@ -7,6 +7,8 @@ needs full authentication (the cache is empty): over TLS the client sends the
 password in clear, without TLS it asks for the RSA public key (0x02) and
 sends the password RSA-encrypted. Later logins take the fast path (scramble
 only, then 0x03 and OK). Each test gets a fresh proxy, hence an empty cache.
+The proxy keeps that cache per worker thread, so these proxies run with
+--workers 1 to make the path of each login predictable.
 """
 import subprocess
 
@@ -22,7 +24,7 @@ from qlhelpers import (ACCESS_DENIED_RE, assert_same, mysqldb_connect, pymysql_c
 
 @pytest.fixture
 def sha2_proxy(start_proxy, tls_files):
-    ep, _ = start_proxy(["--frontend-auth", "caching_sha2_password",
+    ep, _ = start_proxy(["--frontend-auth", "caching_sha2_password", "--workers", "1",
                          "--tls-cert", tls_files["cert"], "--tls-key", tls_files["key"]],
                         tls_ca=tls_files["ca"])
     return ep

@@ -28,8 +28,20 @@ def run_both(direct, proxy, *args, **kw):
     return a, b
 
 
-def assert_same_cli(a, b):
-    assert normalize_cli(a.stdout) == normalize_cli(b.stdout)
+# MariaDB's extended type info (MARIADB_CLIENT_EXTENDED_METADATA), shown by the
+# CLI as e.g. "Type:       BLOB (format=json)" or "STRING (type=inet6)".
+_EXT_TYPE_RE = re.compile(r"^(Type:\s+\S+) \((?:format|type)=[^)]*\)$", re.M)
+
+
+def without_extended_type_info(text: str) -> str:
+    return _EXT_TYPE_RE.sub(r"\1", text)
+
+
+def assert_same_cli(a, b, ignore_extended_type_info=False):
+    sa, sb = normalize_cli(a.stdout), normalize_cli(b.stdout)
+    if ignore_extended_type_info:
+        sa, sb = without_extended_type_info(sa), without_extended_type_info(sb)
+    assert sa == sb
     assert a.stderr == b.stderr
     assert a.returncode == b.returncode
 
@@ -45,6 +57,19 @@ def test_cli_verbose_script(direct, proxy):
     assert "Type:       NEWDECIMAL" in a.stdout
     assert "ERROR 1064 (42000) at line" in a.stderr
     assert "ERROR 1644 (45000) at line" in a.stderr
+    # Extended type info is checked on its own below.
+    assert_same_cli(a, b, ignore_extended_type_info=True)
+
+
+def test_cli_extended_type_info(direct, proxy):
+    """MariaDB sends extended metadata (data type name, format) for JSON,
+    INET6 and UUID columns to clients that ask for it; the CLI shows it."""
+    sql = ("DROP TABLE IF EXISTS ql_ext; "
+           "CREATE TABLE ql_ext (js JSON, ip INET6, uu UUID, g POINT); "
+           "INSERT INTO ql_ext VALUES ('{\\\"a\\\": 1}', '::1', '123e4567-e89b-12d3-a456-426614174000', POINT(1, 2)); "
+           "SELECT js, ip, uu, ST_AsText(g), g FROM ql_ext; DROP TABLE ql_ext")
+    a, b = run_both(direct, proxy, *VERBOSE, sql=sql)
+    assert "BLOB (format=json)" in a.stdout and "(type=inet6)" in a.stdout, a.stdout
     assert_same_cli(a, b)
 
 

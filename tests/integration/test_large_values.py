@@ -19,10 +19,11 @@ def blob64():
 
 
 def _round_trip(driver, ep, data, table, **kw):
+    timeouts = {"read_timeout": 120, "write_timeout": 120}
     if driver == "mysqldb":
-        conn = mysqldb_connect(ep, binary_prefix=True, **kw)
+        conn = mysqldb_connect(ep, binary_prefix=True, **timeouts, **kw)
     else:
-        conn = pymysql_connect(ep, binary_prefix=True, max_allowed_packet=256 * MIB, **kw)
+        conn = pymysql_connect(ep, binary_prefix=True, max_allowed_packet=256 * MIB, **timeouts, **kw)
     try:
         cur = conn.cursor()
         cur.execute(f"DROP TABLE IF EXISTS {table}")
@@ -58,7 +59,7 @@ def test_rows_around_the_16mib_frame_size(direct, proxy):
     """Rows whose payload is just under, exactly at (0xFFFFFF: an empty
     frame must follow) and just over the 16 MiB frame size."""
     def get(ep):
-        conn = mysqldb_connect(ep)
+        conn = mysqldb_connect(ep, read_timeout=120)
         try:
             cur = conn.cursor()
             cur.execute("SELECT seq, REPEAT('z', seq) FROM seq_16777209_to_16777218 ORDER BY seq")

@@ -1,5 +1,6 @@
 """MySQLdb (mysqlclient on MariaDB Connector/C) and PyMySQL: the same
 statements directly and through the proxy must look the same to the client."""
+import MySQLdb
 import pytest
 
 import corpus
@@ -114,10 +115,6 @@ def test_mysqldb_stat_and_change_user(direct, proxy):
             cur = conn.cursor()
             cur.execute("SELECT CURRENT_USER(), @v, @@session.wait_timeout = @@global.wait_timeout, DATABASE()")
             seen.append(cur.fetchall())
-            try:
-                conn.change_user("app", "wrong", "app")
-            except Exception as e:  # noqa: BLE001
-                seen.append((e.args[0], e.args[1], conn.sqlstate()))
             conn.change_user("app", "app_pass", "app")
             cur = conn.cursor()
             cur.execute("SELECT CURRENT_USER()")
@@ -129,5 +126,33 @@ def test_mysqldb_stat_and_change_user(direct, proxy):
     a, b = session(direct), session(proxy)
     assert a[0][0] == "Uptime", a
     assert a[1] == (("app2@127.0.0.1", None, 1, "app"),)
-    assert a[2][0] == 1045 and a[2][2] == "28000"
+    assert a[2] == (("app@127.0.0.1",),)
     assert a == b
+
+
+def test_mysqldb_change_user_wrong_password(direct, proxy):
+    """After a failed COM_CHANGE_USER (ERR 1045, SQLSTATE 28000) MariaDB keeps
+    the session open as the previous user; the proxy must do the same."""
+    def session(ep):
+        seen = []
+        conn = mysqldb_connect(ep)
+        try:
+            try:
+                conn.change_user("app", "wrong", "app")
+            except MySQLdb.OperationalError as e:
+                seen.append((e.args[0], e.args[1], conn.sqlstate()))
+            cur = conn.cursor()
+            cur.execute("SELECT CURRENT_USER()")
+            seen.append(cur.fetchall())
+            conn.change_user(APP2_USER, APP2_PASSWORD, "app")
+            cur = conn.cursor()
+            cur.execute("SELECT CURRENT_USER()")
+            seen.append(cur.fetchall())
+        finally:
+            conn.close()
+        return seen
+
+    a = session(direct)
+    assert a[0][0] == 1045 and a[0][2] == "28000", a
+    assert a[1] == (("app@127.0.0.1",),)
+    assert a == session(proxy)

@@ -58,8 +58,9 @@ def test_wrong_ca_is_rejected_by_client(proxy_tls, tmp_path):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
                     "-out", str(crt), "-days", "1", "-subj", "/CN=other CA"],
                    check=True, capture_output=True, timeout=60)
-    with pytest.raises(pymysql.err.OperationalError):
+    with pytest.raises(pymysql.err.OperationalError) as ei:
         pymysql_connect(proxy_tls, ssl_ca=str(crt), ssl_verify_cert=True, ssl_verify_identity=True)
+    assert "CERTIFICATE_VERIFY_FAILED" in str(ei.value), ei.value
 
 
 def test_require_tls(proxy_require_tls):

@@ -8,7 +8,7 @@
  * CALL with several result sets.
  *
  * Usage: qlclient HOST PORT USER PASSWORD DB SCENARIO
- *   scenarios: prepared, longdata, cursor, change_user, reset, misc,
+ *   scenarios: prepared, longdata, cursor, change_user, change_user_fail, reset, misc,
  *              multi, infile, auth
  * Environment: QL_SSL_CA=FILE  use TLS and verify the server against FILE
  *              QL_TIMEOUT=SEC  connect/read/write timeout (default 30)
@@ -673,15 +673,23 @@ static int scenario_change_user(MYSQL *m) {
   if (rc) print_err("change_user app mysql", m);
   query(m, "SELECT CURRENT_USER(), DATABASE()");
 
-  /* A failing change_user: the server answers ERR 1045. */
+  return 0;
+}
+
+/* A failing COM_CHANGE_USER: the server answers ERR 1045. MariaDB keeps the
+   connection open afterwards (as the previous user); what follows shows it. */
+static int scenario_change_user_fail(MYSQL *m) {
+  int rc = mysql_change_user(m, "app2", "app2_pass", "app");
+  out("change_user app2 rc=%d", rc);
+  if (rc) print_err("change_user app2", m);
   rc = mysql_change_user(m, "app2", "wrong_password", "app");
   out("change_user wrong password rc=%d", rc);
   if (rc) print_err("change_user wrong", m);
   query(m, "SELECT CURRENT_USER(), DATABASE()");
   /* And a successful one after the failure. */
-  rc = mysql_change_user(m, "app2", "app2_pass", "app");
-  out("change_user app2 again rc=%d", rc);
-  if (rc) print_err("change_user app2 again", m);
+  rc = mysql_change_user(m, "app", "app_pass", "app");
+  out("change_user app again rc=%d", rc);
+  if (rc) print_err("change_user app again", m);
   query(m, "SELECT CURRENT_USER(), DATABASE()");
   return 0;
 }
@@ -949,6 +957,7 @@ int main(int argc, char **argv) {
   else if (strcmp(scenario, "longdata") == 0) rc = scenario_longdata(m);
   else if (strcmp(scenario, "cursor") == 0) rc = scenario_cursor(m);
   else if (strcmp(scenario, "change_user") == 0) rc = scenario_change_user(m);
+  else if (strcmp(scenario, "change_user_fail") == 0) rc = scenario_change_user_fail(m);
   else if (strcmp(scenario, "reset") == 0) rc = scenario_reset(m);
   else if (strcmp(scenario, "misc") == 0) rc = scenario_misc(m);
   else if (strcmp(scenario, "multi") == 0) rc = scenario_multi(m);
