@@ -14,7 +14,7 @@ std::string ClientAuthenticator::Scramble(std::string_view plugin) const {
 }
 
 void ClientAuthenticator::BuildResponse(const HandshakeV10& greeting, uint32_t caps,
-                                        uint8_t charset, Bytes& out) {
+                                        uint32_t mariadb_caps, uint8_t charset, Bytes& out) {
   nonce_ = greeting.auth_plugin_data;
   plugin_ = greeting.auth_plugin_name == kCachingSha2Plugin ? std::string(kCachingSha2Plugin)
                                                             : std::string(kNativePasswordPlugin);
@@ -25,6 +25,7 @@ void ClientAuthenticator::BuildResponse(const HandshakeV10& greeting, uint32_t c
   resp.capabilities &= ~cap::kConnectAttrs;
   resp.max_packet_size = 1u << 30;
   resp.character_set = charset;
+  resp.mariadb_capabilities = mariadb_caps;
   resp.username = credentials_.username;
   resp.auth_response = Scramble(plugin_);
   resp.database = credentials_.database;

@@ -27,8 +27,10 @@ class ClientAuthenticator {
       : credentials_(std::move(credentials)), tls_active_(tls_active) {}
 
   // Appends the HandshakeResponse41 payload for this server greeting.
+  // `mariadb_capabilities` are sent only when `capabilities` has
+  // kLongPassword clear (MariaDB's way of saying "extended flags follow").
   void BuildResponse(const HandshakeV10& greeting, uint32_t capabilities,
-                     uint8_t character_set, Bytes& out);
+                     uint32_t mariadb_capabilities, uint8_t character_set, Bytes& out);
 
   // Feeds one server packet. kSendAndWait: send to_send() and wait for the
   // next packet; kWait: wait without sending; kFailed: see error() and,

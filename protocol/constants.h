@@ -61,6 +61,9 @@ inline constexpr uint32_t kComMulti = 1u << 1;
 inline constexpr uint32_t kStmtBulkOperations = 1u << 2;
 inline constexpr uint32_t kExtendedTypeInfo = 1u << 3;
 inline constexpr uint32_t kCacheMetadata = 1u << 4;
+// Only extended type info (more text in column definitions) leaves response
+// shapes alone; progress reports, cached metadata and bulk execution do not.
+inline constexpr uint32_t kProxySupported = kExtendedTypeInfo;
 }  // namespace mariadb_cap
 
 namespace status {

@@ -15,7 +15,7 @@ void ResponseTracker::Start(ResponseKind kind, uint32_t caps) {
   expect_prepare_ok_ = kind == ResponseKind::kPrepare;
   summary_.rows = summary_.affected_rows = summary_.last_insert_id = 0;
   summary_.result_sets = 0;
-  summary_.warnings = summary_.status_flags = 0;
+  summary_.warnings = summary_.status_flags = summary_.status_flags_seen = 0;
   summary_.status_known = false;
   summary_.error_code = 0;
   summary_.sql_state.clear();
@@ -151,6 +151,7 @@ absl::StatusOr<ResponseTracker::Event> ResponseTracker::OnOk(ByteSpan payload) {
   summary_.affected_rows += ok->affected_rows;
   if (ok->last_insert_id != 0) summary_.last_insert_id = ok->last_insert_id;
   summary_.status_flags = ok->status_flags;
+  summary_.status_flags_seen |= ok->status_flags;
   summary_.warnings = ok->warnings;
   summary_.status_known = true;
   summary_.session_state.append(ok->session_state);
@@ -182,6 +183,7 @@ absl::StatusOr<ResponseTracker::Event> ResponseTracker::OnTerminator(ByteSpan pa
     if (ok.ok()) summary_.session_state.append(ok->session_state);
   }
   summary_.status_flags = st;
+  summary_.status_flags_seen |= st;
   summary_.warnings = warn;
   summary_.status_known = true;
   if ((st & status::kMoreResultsExist) && state_ == State::kRows) {

@@ -27,6 +27,7 @@ struct ResponseSummary {
   uint32_t result_sets = 0;
   uint16_t warnings = 0;         // from the last OK/EOF
   uint16_t status_flags = 0;     // from the last OK/EOF
+  uint16_t status_flags_seen = 0;  // OR of every OK/EOF (index and slow flags of each result)
   bool status_known = false;     // false if no OK/EOF was seen (ERR, statistics)
   uint16_t error_code = 0;       // 0 when the response ended without ERR
   std::string sql_state;         // with error_code

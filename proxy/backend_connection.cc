@@ -97,6 +97,13 @@ awaitable<BackendConnection::Outcome> BackendConnection::Connect(
   uint32_t caps = ((login.client_capabilities & cap::kResponseShaping) | kBaseBackendCaps);
   if (!login.database.empty()) caps |= cap::kConnectWithDb;
   caps &= c.greeting_.capabilities | cap::kLongPassword;
+  uint32_t mariadb_caps = 0;
+  if (!(c.greeting_.capabilities & cap::kLongPassword) && login.client_mariadb_capabilities) {
+    // A MariaDB server, and a client that negotiated extended flags with us.
+    caps &= ~cap::kLongPassword;
+    mariadb_caps = login.client_mariadb_capabilities & c.greeting_.mariadb_capabilities &
+                   protocol::mariadb_cap::kProxySupported;
+  }
 
   if (tls.context != nullptr) {
     if (!(c.greeting_.capabilities & cap::kSsl)) co_return fail("backend does not offer TLS");
@@ -112,7 +119,7 @@ awaitable<BackendConnection::Outcome> BackendConnection::Connect(
   protocol::ClientAuthenticator auth({login.username, login.password, login.database},
                                      transport->tls_active());
   protocol::Bytes response;
-  auth.BuildResponse(c.greeting_, caps, login.character_set, response);
+  auth.BuildResponse(c.greeting_, caps, mariadb_caps, login.character_set, response);
   if ((ec = co_await transport->WritePacket(response, seq))) co_return fail(Reason(ec));
   while (true) {
     if ((ec = co_await transport->ReadPacket(reader))) co_return fail(Reason(ec));
@@ -138,6 +145,7 @@ awaitable<BackendConnection::Outcome> BackendConnection::Connect(
     }
   }
   c.capabilities_ = caps;
+  c.mariadb_capabilities_ = mariadb_caps;
   co_return out;
 }
 

@@ -27,6 +27,7 @@ struct BackendLogin {
   std::string password;
   std::string database;
   uint32_t client_capabilities = 0;  // of the client this connection will serve
+  uint32_t client_mariadb_capabilities = 0;  // MariaDB extended flags the client negotiated
   uint8_t character_set = 0;
 };
 
@@ -54,6 +55,7 @@ class BackendConnection {
 
   Transport& transport() { return *transport_; }
   uint32_t capabilities() const { return capabilities_; }
+  uint32_t mariadb_capabilities() const { return mariadb_capabilities_; }
   const protocol::HandshakeV10& greeting() const { return greeting_; }
   const BackendAddress& address() const { return address_; }
   uint32_t server_connection_id() const { return greeting_.connection_id; }
@@ -70,6 +72,7 @@ class BackendConnection {
   BackendAddress address_;
   protocol::HandshakeV10 greeting_;
   uint32_t capabilities_ = 0;
+  uint32_t mariadb_capabilities_ = 0;
   bool broken_ = false;
 };
 

@@ -51,6 +51,12 @@ protocol::HandshakeV10 ClientSession::MakeGreeting() const {
   hs.capabilities = (worker_.profile.capabilities & cap::kProxySupported) | cap::kLongPassword |
                     cap::kProtocol41 | cap::kSecureConnection | cap::kPluginAuth |
                     cap::kPluginAuthLenencClientData;
+  if (!(worker_.profile.capabilities & cap::kLongPassword)) {
+    // Present ourselves as the MariaDB we front, with the extended flags we relay.
+    hs.capabilities &= ~cap::kLongPassword;
+    hs.mariadb_capabilities =
+        worker_.profile.mariadb_capabilities & protocol::mariadb_cap::kProxySupported;
+  }
   if (worker_.shared.frontend_tls) hs.capabilities |= cap::kSsl;
   hs.character_set = worker_.profile.character_set;
   hs.status_flags = protocol::status::kAutocommit;
@@ -68,7 +74,7 @@ awaitable<bool> ClientSession::Login() {
   if (co_await SendPacket(out, 0)) co_return false;
 
   reader_.set_max_packet_size(kMaxLoginPacket);
-  if (co_await client_->ReadPacket(reader_)) {
+  if (co_await client_->ReadPacketExact(reader_)) {
     if (!reader_.error().ok()) {
       LogWarn(absl::StrCat("client ", peer_, ": not a MySQL handshake: ", reader_.error().message()));
     }
@@ -97,6 +103,7 @@ awaitable<bool> ClientSession::Login() {
     co_return false;
   }
   client_caps_ = response->capabilities & greeting.capabilities;
+  client_mariadb_caps_ = response->mariadb_capabilities & greeting.mariadb_capabilities;
   charset_ = response->character_set;
   if (!co_await Authenticate(response->username, response->auth_plugin_name,
                              response->auth_response, seq)) {
@@ -146,6 +153,7 @@ awaitable<bool> ClientSession::Authenticate(std::string_view user, std::string_v
 }
 
 awaitable<bool> ClientSession::ChangeUser(ByteSpan packet) {
+  client_->SetTimeout(Seconds(worker_.shared.config.handshake_timeout_s));
   auto request = protocol::DecodeChangeUser(packet, client_caps_);
   uint8_t seq = reader_.next_sequence_id();
   if (!request.ok()) {
@@ -153,14 +161,17 @@ awaitable<bool> ClientSession::ChangeUser(ByteSpan packet) {
     co_await FlushQueued();
     co_return false;
   }
+  const UserEntry* previous_user = user_;
+  if (!co_await Authenticate(request->username, request->auth_plugin_name,
+                             request->auth_response, seq)) {
+    // Like MariaDB: the ERR is sent and the session goes on as the old user.
+    user_ = previous_user;
+    co_return true;
+  }
   // The backend session belongs to the old user: start over with a new one.
   DropBackend();
   open_statements_ = 0;
   autocommit_ = true;
-  if (!co_await Authenticate(request->username, request->auth_plugin_name,
-                             request->auth_response, seq)) {
-    co_return false;  // like the server, a failed change of user ends the session
-  }
   schema_ = request->database;
   if (request->character_set) charset_ = uint8_t(*request->character_set);
   if (!co_await ConnectBackend(seq)) co_return true;

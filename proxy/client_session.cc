@@ -57,7 +57,7 @@ awaitable<void> ClientSession::Run() {
 }
 
 awaitable<error_code> ClientSession::SendPacket(ByteSpan payload, uint8_t seq) {
-  client_->SetTimeout(timeouts_.client_write);
+  // No deadline of its own: login and change of user run under one deadline.
   co_return co_await client_->WritePacket(payload, seq);
 }
 
@@ -81,6 +81,7 @@ awaitable<error_code> ClientSession::SendOk(uint8_t seq) {
 
 void ClientSession::DropBackend() {
   backend_.reset();
+  prepared_.clear();  // statement ids belonged to that backend session
   last_status_ = protocol::status::kAutocommit;
 }
 
@@ -118,6 +119,7 @@ awaitable<bool> ClientSession::ConnectBackend(uint8_t error_seq) {
   login.password = user_->backend_name.empty() ? user_->password : user_->backend_password;
   login.database = schema_;
   login.client_capabilities = client_caps_;
+  login.client_mariadb_capabilities = client_mariadb_caps_;
   login.character_set = charset_;
   BackendTls tls{shared.backend_tls.get(), !shared.config.backend_tls_ca.empty()};
   auto outcome = co_await BackendConnection::Connect(shared.primary, login, tls,
@@ -144,6 +146,7 @@ awaitable<bool> ClientSession::ConnectBackend(uint8_t error_seq) {
   // Keep what clients are told about "the server" current.
   worker_.profile.version = backend_->greeting().server_version;
   worker_.profile.capabilities = backend_->greeting().capabilities;
+  worker_.profile.mariadb_capabilities = backend_->greeting().mariadb_capabilities;
   worker_.profile.character_set = backend_->greeting().character_set;
   co_return true;
 }
@@ -188,6 +191,12 @@ awaitable<bool> ClientSession::ServeCommand() {
 }
 
 awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandInfo& info) {
+  command_started_ = Clock::now();
+  command_wall_start_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  connect_ns_ = 0;
+  const bool is_statement = IdentifyStatement(info, packet);
   uint8_t seq = reader_.first_sequence_id();
   const uint8_t reply_seq = reader_.next_sequence_id();
   if (backend_ && (backend_->broken() || BackendWentAwayWhileIdle())) {
@@ -205,7 +214,9 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
   if (!backend_) {
     // Nothing to close or reset on a backend that is not there.
     if (info.command == Command::kStmtClose) co_return true;
+    const Clock::time_point connect_start = Clock::now();
     if (!co_await ConnectBackend(reply_seq)) co_return true;
+    connect_ns_ = uint64_t((Clock::now() - connect_start).count());
   }
   Transport& backend = backend_->transport();
   backend.SetTimeout(timeouts_.backend_read);
@@ -216,6 +227,7 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
     co_await FlushQueued();
     co_return SessionSurvivesReconnect();
   }
+  command_sent_ = Clock::now();
   tracker_.Start(info.response, backend_->capabilities());
   if (tracker_.done()) {
     AfterResponse(info, packet);
@@ -225,6 +237,7 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
   backend_idle_since_ = Clock::now();
   switch (result.status) {
     case RelayStatus::kComplete:
+      if (is_statement) RecordStatement(info, packet, result);
       AfterResponse(info, packet);
       co_return true;
     case RelayStatus::kBackendFailed: {
@@ -282,17 +295,83 @@ void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan pa
       if (ok) schema_.assign(protocol::AsStringView(packet.subspan(1)));
       break;
     case Command::kStmtPrepare:
-      if (ok) ++open_statements_;
+      if (ok) {
+        ++open_statements_;
+        prepared_[s.statement_id] = current_;
+      }
       break;
     case Command::kStmtClose:
       if (open_statements_ > 0) --open_statements_;
+      if (auto close = protocol::DecodeStatementIdCommand(packet); close.ok()) {
+        prepared_.erase(close->statement_id);
+      }
       break;
     case Command::kResetConnection:
-      if (ok) open_statements_ = 0;
+      if (ok) {
+        open_statements_ = 0;
+        prepared_.clear();
+      }
       break;
     default:
       break;
   }
+}
+
+bool ClientSession::IdentifyStatement(const protocol::CommandInfo& info, ByteSpan packet) {
+  switch (info.command) {
+    case Command::kQuery:
+      worker_.recorder.Analyze(protocol::AsStringView(packet.subspan(1)), &current_);
+      return true;
+    case Command::kStmtPrepare:
+      // Analyzed now, recorded at each COM_STMT_EXECUTE of the statement.
+      worker_.recorder.Analyze(protocol::AsStringView(packet.subspan(1)), &current_);
+      return false;
+    case Command::kStmtExecute: {
+      auto header = protocol::DecodeStmtExecuteHeader(packet);
+      auto it = header.ok() ? prepared_.find(header->statement_id) : prepared_.end();
+      if (it == prepared_.end()) return false;
+      current_.digest = it->second.digest;
+      current_.fingerprint.assign(it->second.fingerprint);
+      current_.statement_class = it->second.statement_class;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+void ClientSession::RecordStatement(const protocol::CommandInfo& info, ByteSpan packet,
+                                    const RelayResult& result) {
+  const protocol::ResponseSummary& s = tracker_.summary();
+  const Clock::time_point now = Clock::now();
+  analyzer::StatementRecord r;
+  r.digest = current_.digest;
+  r.fingerprint = current_.fingerprint;
+  r.schema = schema_;
+  r.user = user_ ? std::string_view(user_->name) : std::string_view();
+  r.client_address = peer_;
+  r.session_id = connection_id_;
+  r.backend_role = analyzer::BackendRole::kPrimary;
+  r.statement_class = current_.statement_class;
+  r.command = info.command == Command::kStmtExecute ? analyzer::CommandKind::kPrepared
+                                                     : analyzer::CommandKind::kText;
+  r.start_time_ns = command_wall_start_ns_;
+  r.pool_wait_ns = connect_ns_;
+  if (result.first_byte >= command_sent_) {
+    r.backend_first_byte_ns = uint64_t((result.first_byte - command_sent_).count());
+  }
+  r.total_ns = uint64_t((now - command_started_).count());
+  r.rows_sent = s.rows;
+  r.rows_affected = s.affected_rows;
+  r.bytes_sent = result.bytes_to_client;
+  r.bytes_received = packet.size();
+  r.error_code = s.error_code;
+  r.warnings = s.warnings;
+  r.ApplyServerStatus(s.status_flags_seen);
+  std::string_view text = info.command == Command::kQuery
+                              ? protocol::AsStringView(packet.subspan(1))
+                              : std::string_view(current_.fingerprint);
+  worker_.recorder.Record(r, text);
 }
 
 }  // namespace ql::proxy

@@ -15,7 +15,9 @@
 #include "proxy/asio.h"
 #include "proxy/backend_connection.h"
 #include "proxy/mysql_errors.h"
+#include "absl/container/flat_hash_map.h"
 #include "proxy/response_relay.h"
+#include "proxy/statement_recorder.h"
 #include "proxy/transport.h"
 #include "proxy/worker_context.h"
 
@@ -45,6 +47,10 @@ class ClientSession {
   awaitable<bool> Forward(protocol::ByteSpan packet, const protocol::CommandInfo& info);
   awaitable<bool> ConnectBackend(uint8_t error_seq);
   void AfterResponse(const protocol::CommandInfo& info, protocol::ByteSpan packet);
+  // Fingerprint of the statement a command runs; false for other commands.
+  bool IdentifyStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet);
+  void RecordStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet,
+                       const RelayResult& result);
   bool SessionSurvivesReconnect() const;
   bool BackendWentAwayWhileIdle();
   // Runs a statement of the proxy's own on the backend; true on OK.
@@ -72,6 +78,7 @@ class ClientSession {
   std::string nonce_;
   std::string peer_;
   uint32_t client_caps_ = 0;
+  uint32_t client_mariadb_caps_ = 0;
   uint8_t charset_ = 0;
   const UserEntry* user_ = nullptr;
   std::string schema_;
@@ -79,6 +86,14 @@ class ClientSession {
   bool autocommit_ = true;  // survives a backend reconnect
   uint32_t open_statements_ = 0;
   Clock::time_point backend_idle_since_;
+
+  // The statement in flight, and the statements prepared on the backend.
+  StatementIdentity current_;
+  Clock::time_point command_started_;
+  Clock::time_point command_sent_;
+  int64_t command_wall_start_ns_ = 0;
+  uint64_t connect_ns_ = 0;  // backend (re)connect while serving the command
+  absl::flat_hash_map<uint32_t, StatementIdentity> prepared_;
 };
 
 }  // namespace ql::proxy

@@ -58,6 +58,16 @@ absl::StatusOr<double> ParseSeconds(std::string_view text) {
   return value;
 }
 
+absl::StatusOr<double> ParseSecondsOrZero(std::string_view text) {
+  double value = -1;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
+      value < 0) {
+    return absl::InvalidArgumentError(Cat("expected a number of seconds (0 or more), got '", text, "'"));
+  }
+  return value;
+}
+
 absl::StatusOr<int> ParseCount(std::string_view text, int min) {
   int value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -123,6 +133,17 @@ OptionSpec Seconds(std::string_view name, std::string_view help, double Config::
           }};
 }
 
+// Like Seconds, but 0 is a meaningful value (for example "log every statement").
+OptionSpec SecondsOrZero(std::string_view name, std::string_view help, double Config::*field) {
+  return {.name = name, .value_name = "SECONDS", .help = help,
+          .set = Store(field, ParseSecondsOrZero),
+          .show = [field](const Config& c) { return FormatSeconds(c.*field); },
+          .check = [name, field](const Config& c) -> absl::Status {
+            if (std::isfinite(c.*field) && c.*field >= 0) return absl::OkStatus();
+            return absl::InvalidArgumentError(Cat("--", name, " must be 0 or more seconds"));
+          }};
+}
+
 OptionSpec Count(std::string_view name, std::string_view help, int Config::*field, int min) {
   return {.name = name, .value_name = "N", .help = help,
           .set = Store(field, [min](std::string_view v) { return ParseCount(v, min); }),
@@ -158,6 +179,22 @@ OptionSpec Choice(std::string_view name, std::string_view value_name, std::strin
             if (is_choice(c.*field)) return absl::OkStatus();
             return absl::InvalidArgumentError(
                 Cat("--", name, " must be one of ", value_name, ", not '", c.*field, "'"));
+          }};
+}
+
+// A file the proxy writes (appends to); Validate checks it can be opened so.
+OptionSpec OutputFile(std::string_view name, std::string_view help, std::string Config::*field) {
+  auto parse = [](std::string_view v) -> absl::StatusOr<std::string> {
+    if (v.empty()) return absl::InvalidArgumentError("expected a file name, got ''");
+    return std::string(v);
+  };
+  return {.name = name, .value_name = "FILE", .help = help, .set = Store(field, parse),
+          .show = [field](const Config& c) { return c.*field; },
+          .check = [name, field](const Config& c) -> absl::Status {
+            if ((c.*field).empty() || std::ofstream(c.*field, std::ios::app).is_open()) {
+              return absl::OkStatus();
+            }
+            return absl::InvalidArgumentError(Cat("--", name, ": cannot write file '", c.*field, "'"));
           }};
 }
 
@@ -320,6 +357,16 @@ std::vector<OptionSpec> BuildOptions() {
   o.push_back(Choice("log-level", "debug|info|warn|error", "least severe log messages written",
                      &Config::log_level));
   o.push_back(Choice("log-format", "text|json", "log line format", &Config::log_format));
+  o.push_back(Switch("log-literals", "let statement text with literal values reach logs",
+                     &Config::log_literals));
+  o.push_back(SecondsOrZero("slow-query-time",
+                            "statements at least this slow go to --slow-log; 0 logs every one",
+                            &Config::slow_query_time_s));
+  o.push_back(OutputFile("slow-log", "slow-query log in MySQL's format (pt-query-digest reads it)",
+                         &Config::slow_log));
+  o.push_back(Count("digest-max-entries",
+                    "digest statistics entries kept per worker; least recently used go first",
+                    &Config::digest_max_entries, 16));
   // Command line only: these act on CommandLine rather than Config.
   o.push_back(CommandLineOnly("config", "FILE", "YAML file with these options; flags override it",
                               [](CommandLine& cl, std::string_view v) {

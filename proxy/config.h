@@ -70,6 +70,10 @@ struct Config {
   double handshake_timeout_s = 10;            // client handshake/auth
   std::string log_level = "info";             // debug|info|warn|error
   std::string log_format = "text";            // text|json
+  bool log_literals = false;                  // statement text with literals may reach logs
+  double slow_query_time_s = 1;               // 0 logs every statement
+  std::string slow_log;                       // slow-query log file; empty = none
+  int digest_max_entries = 2000;              // per worker
   std::string config_file;                    // where it came from, if any
 };
 

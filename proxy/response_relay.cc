@@ -74,6 +74,7 @@ awaitable<RelayResult> ResponseRelay::Relay(Transport& backend, Transport& clien
       client.SetTimeout(timeouts.client_write);
       error_code ec = co_await client.Write(data.first(pos));
       backend.Consume(pos);
+      result.bytes_to_client += pos;
       if (ec) {
         result.status = RelayStatus::kClientFailed;
         result.ec = ec;

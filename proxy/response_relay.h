@@ -34,6 +34,7 @@ struct RelayResult {
   error_code ec;
   std::string detail;
   Clock::time_point first_byte;  // when the first response byte arrived
+  uint64_t bytes_to_client = 0;
 };
 
 class ResponseRelay {

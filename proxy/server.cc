@@ -2,6 +2,7 @@
 #include "proxy/server.h"
 
 #include <csignal>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "proxy/admin_server.h"
@@ -47,6 +48,10 @@ absl::StatusOr<SharedState> BuildSharedState(Config config) {
   } catch (const boost::system::system_error& e) {
     return absl::InvalidArgumentError(absl::StrCat("TLS set-up failed: ", e.what()));
   }
+  if (!s.config.slow_log.empty()) {
+    s.slow_log = std::make_unique<SlowLogWriter>(s.config.slow_log, 100000);
+    if (absl::Status st = s.slow_log->Start(); !st.ok()) return st;
+  }
   auto rsa = protocol::RsaKeyPair::Generate();
   if (!rsa.ok()) return rsa.status();
   s.rsa = *rsa;
@@ -64,6 +69,7 @@ absl::StatusOr<SharedState> BuildSharedState(Config config) {
   if (greeting) {
     s.initial_profile.version = greeting->server_version;
     s.initial_profile.capabilities = greeting->capabilities;
+    s.initial_profile.mariadb_capabilities = greeting->mariadb_capabilities;
     s.initial_profile.character_set = greeting->character_set;
     LogInfo(absl::StrCat("primary ", s.primary.Name(), " is ", greeting->server_version));
   } else {
@@ -138,7 +144,7 @@ absl::Status Server::Run() {
   AdminServer admin(shared_);
   if (absl::Status s = admin.Start(); !s.ok()) return s;
   asio::io_context signal_io(1);
-  asio::signal_set signals(signal_io, SIGINT, SIGTERM);
+  asio::signal_set signals(signal_io, SIGINT, SIGTERM, SIGHUP);
   std::signal(SIGPIPE, SIG_IGN);
   for (auto& w : workers_) {
     Worker* worker = w.get();
@@ -148,7 +154,18 @@ absl::Status Server::Run() {
   LogInfo(absl::StrCat("querylens listening on ", shared_.config.listen.ToString(), " with ",
                        workers_.size(), " workers; primary ", shared_.primary.Name()));
   int received = 0;
-  signals.async_wait([&](const error_code&, int sig) { received = sig; });
+  std::function<void(const error_code&, int)> on_signal = [&](const error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      // Log rotation: reopen files, keep serving.
+      LogInfo("SIGHUP: reopening the slow log");
+      if (shared_.slow_log) shared_.slow_log->Reopen();
+      signals.async_wait(on_signal);
+      return;
+    }
+    received = sig;
+  };
+  signals.async_wait(on_signal);
   signal_io.run();
   LogInfo(absl::StrCat("signal ", received, ": shutting down"));
   for (auto& w : workers_) {

@@ -127,6 +127,31 @@ awaitable<error_code> Transport::ReadPacket(protocol::PacketReader& reader) {
   }
 }
 
+awaitable<error_code> Transport::ReadPacketExact(protocol::PacketReader& reader) {
+  uint8_t header[protocol::kFrameHeaderSize];
+  protocol::Bytes payload;
+  while (true) {
+    auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(header), use_tuple);
+    if (ec) co_return timed_out_ ? TimedOutError() : ec;
+    protocol::ByteSpan input(header, sizeof header);
+    auto result = reader.Feed(input);
+    if (result == protocol::PacketReader::Result::kError) {
+      co_return asio::error::make_error_code(asio::error::invalid_argument);
+    }
+    if (result == protocol::PacketReader::Result::kPacketReady) co_return error_code();
+    // The reader accepted the header, so the length is within its limit.
+    payload.resize(protocol::DecodeFrameHeader(header).payload_length);
+    std::tie(ec, n) = co_await asio::async_read(socket_, asio::buffer(payload), use_tuple);
+    if (ec) co_return timed_out_ ? TimedOutError() : ec;
+    input = payload;
+    result = reader.Feed(input);
+    if (result == protocol::PacketReader::Result::kPacketReady) co_return error_code();
+    if (result == protocol::PacketReader::Result::kError) {
+      co_return asio::error::make_error_code(asio::error::invalid_argument);
+    }
+  }
+}
+
 awaitable<error_code> Transport::WritePacket(protocol::ByteSpan payload, uint8_t& seq) {
   write_scratch_.clear();
   seq = protocol::AppendFrames(write_scratch_, payload, seq);

@@ -45,6 +45,10 @@ class Transport : public std::enable_shared_from_this<Transport> {
 
   // Reads one whole packet (frames joined) into `reader`.
   awaitable<error_code> ReadPacket(protocol::PacketReader& reader);
+  // Reads one packet without reading a byte past it. Used for the client's
+  // first packet: a TLS ClientHello may follow an SSLRequest in the same
+  // segment, and it must be left on the socket for the TLS layer.
+  awaitable<error_code> ReadPacketExact(protocol::PacketReader& reader);
   // Frames `payload` and writes it; `seq` is advanced past the frames.
   awaitable<error_code> WritePacket(protocol::ByteSpan payload, uint8_t& seq);
 

@@ -13,6 +13,8 @@
 #include "proxy/asio.h"
 #include "proxy/backend_connection.h"
 #include "proxy/config.h"
+#include "proxy/slow_log_writer.h"
+#include "proxy/statement_recorder.h"
 
 namespace ql::proxy {
 
@@ -20,6 +22,7 @@ namespace ql::proxy {
 struct ServerProfile {
   std::string version = "5.5.5-10.11.0-MariaDB-querylens";
   uint32_t capabilities = protocol::cap::kProxySupported;
+  uint32_t mariadb_capabilities = 0;  // when `capabilities` lacks kLongPassword
   uint8_t character_set = protocol::kUtf8mb4GeneralCi;
 };
 
@@ -31,11 +34,16 @@ struct SharedState {
   std::shared_ptr<const protocol::RsaKeyPair> rsa;
   BackendAddress primary;
   ServerProfile initial_profile;
+  std::unique_ptr<SlowLogWriter> slow_log;  // null without --slow-log; thread-safe
 };
 
 struct WorkerContext {
   WorkerContext(const SharedState& s, int index, int count)
-      : shared(s), worker_index(index), worker_count(count), profile(s.initial_profile) {}
+      : shared(s),
+        worker_index(index),
+        worker_count(count),
+        profile(s.initial_profile),
+        recorder(s.config, s.slow_log.get()) {}
 
   uint32_t NextConnectionId() {
     // Unique across workers without sharing a counter.
@@ -49,6 +57,7 @@ struct WorkerContext {
   ServerProfile profile;
   // user + password digests that passed caching_sha2 full authentication.
   absl::flat_hash_set<std::string> sha2_fast_path;
+  StatementRecorder recorder;
 };
 
 }  // namespace ql::proxy

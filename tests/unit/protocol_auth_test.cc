@@ -444,7 +444,7 @@ TEST(ClientAuthenticatorTest, BuildsTheSameAnswerAsRealClients) {
     ASSERT_TRUE(real.ok()) << real.status();
     ClientAuthenticator client(c.credentials, /*tls_active=*/false);
     Bytes out;
-    client.BuildResponse(Greeting(cap), cap.client_capabilities, c.charset, out);
+    client.BuildResponse(Greeting(cap), cap.client_capabilities, 0, c.charset, out);
     auto mine = DecodeHandshakeResponse41(out);
     ASSERT_TRUE(mine.ok()) << mine.status();
     EXPECT_EQ(Hex(mine->auth_response), Hex(real->auth_response));
@@ -469,7 +469,7 @@ TEST(ClientAuthenticatorTest, ServerOkAndErrFromCaptures) {
     const Capture& cap = LoadNamed("handshake_native_ok");
     ClientAuthenticator client({"cap", "cap_pass", ""}, false);
     Bytes out;
-    client.BuildResponse(Greeting(cap), cap.client_capabilities, 0x2d, out);
+    client.BuildResponse(Greeting(cap), cap.client_capabilities, 0, 0x2d, out);
     Bytes ok = StepFrame(cap, "handshake", 'S', 1);
     EXPECT_EQ(client.OnServerPacket(ok), CStep::kSucceeded);
     EXPECT_EQ(client.final_ok(), ok);
@@ -480,7 +480,7 @@ TEST(ClientAuthenticatorTest, ServerOkAndErrFromCaptures) {
     const Capture& cap = LoadNamed("handshake_wrong_password");
     ClientAuthenticator client({"cap", "wrong", ""}, false);
     Bytes out;
-    client.BuildResponse(Greeting(cap), cap.client_capabilities, 0x2d, out);
+    client.BuildResponse(Greeting(cap), cap.client_capabilities, 0, 0x2d, out);
     Bytes err = StepFrame(cap, "", 'S', 1);
     EXPECT_EQ(client.OnServerPacket(err), CStep::kFailed);
     EXPECT_EQ(client.server_error(), err);
@@ -507,7 +507,7 @@ TEST(ClientAuthenticatorTest, AnswersRealAuthSwitchRequests) {
     const Capture& cap = LoadNamed(c.capture);
     ClientAuthenticator client(c.credentials, false);
     Bytes out;
-    client.BuildResponse(Greeting(cap), cap.client_capabilities, 0x2d, out);
+    client.BuildResponse(Greeting(cap), cap.client_capabilities, 0, 0x2d, out);
     Bytes sw = StepFrame(cap, c.step, 'S', c.switch_index);
     ASSERT_EQ(client.OnServerPacket(sw), CStep::kSendAndWait) << client.error();
     EXPECT_EQ(ToHex(client.to_send()), ToHex(StepFrame(cap, c.step, 'C', c.answer_index)));
@@ -545,7 +545,7 @@ TEST(ClientAuthenticatorTest, UnsupportedOrUnexpectedServerPackets) {
     g.auth_plugin_name = c.greeting_plugin;
     ClientAuthenticator client({"u", "pw", ""}, false);
     Bytes out;
-    client.BuildResponse(g, cap::kProtocol41, 45, out);
+    client.BuildResponse(g, cap::kProtocol41, 0, 45, out);
     EXPECT_EQ(client.OnServerPacket(c.packet), CStep::kFailed);
     EXPECT_EQ(client.error().code(), c.code) << client.error();
     EXPECT_TRUE(client.server_error().empty());
@@ -556,7 +556,7 @@ TEST(ClientAuthenticatorTest, UnsupportedOrUnexpectedServerPackets) {
   g.auth_plugin_name = std::string(kCachingSha2Plugin);
   ClientAuthenticator client({"u", "pw", ""}, false);
   Bytes out;
-  client.BuildResponse(g, cap::kProtocol41, 45, out);
+  client.BuildResponse(g, cap::kProtocol41, 0, 45, out);
   ASSERT_EQ(client.OnServerPacket(Bytes{0x01, 0x04}), CStep::kSendAndWait);
   EXPECT_EQ(ToHex(client.to_send()), "02");
   Bytes bad_key = {0x01, 'n', 'o', 'p', 'e'};
@@ -634,7 +634,7 @@ LoginResult RunLogin(const Login& l) {
 
   ClientAuthenticator client({"app", l.client_password, "appdb"}, l.tls);
   Bytes response_bytes;
-  client.BuildResponse(*greeting, cap::kProxySupported, kUtf8mb4GeneralCi, response_bytes);
+  client.BuildResponse(*greeting, cap::kProxySupported, 0, kUtf8mb4GeneralCi, response_bytes);
   auto response = DecodeHandshakeResponse41(response_bytes);
   EXPECT_TRUE(response.ok()) << response.status();
   if (!response.ok()) return res;

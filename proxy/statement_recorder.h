@@ -1,0 +1,49 @@
+// StatementRecorder: a worker's sink for finished statements. It owns the
+// worker's analyzer (fingerprint, digest, class in one pass) and digest
+// statistics, and hands slow statements to the process's SlowLogWriter.
+// Only its worker thread touches it; readers get copies on that thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "analyzer/digest_stats.h"
+#include "analyzer/statement_analyzer.h"
+#include "analyzer/statement_record.h"
+#include "proxy/config.h"
+#include "proxy/slow_log_writer.h"
+
+namespace ql::proxy {
+
+// What a session keeps about the statement it is running: copied out of the
+// analyzer at once, since another session on the worker may analyze next.
+struct StatementIdentity {
+  uint64_t digest = 0;
+  std::string fingerprint;  // reused buffer: no allocation once warm
+  analyzer::StatementClass statement_class = analyzer::StatementClass::kUnknown;
+
+  void Assign(const analyzer::StatementAnalysis& a);
+};
+
+class StatementRecorder {
+ public:
+  StatementRecorder(const Config& config, SlowLogWriter* slow_log);
+
+  void Analyze(std::string_view sql, StatementIdentity* out);
+  // `text` is the statement as sent, shown in the slow log only with --log-literals.
+  void Record(const analyzer::StatementRecord& record, std::string_view text);
+
+  const analyzer::DigestStatsTable& digests() const { return digests_; }
+  uint64_t statements() const { return statements_; }
+
+ private:
+  analyzer::StatementAnalyzer analyzer_;
+  analyzer::DigestStatsTable digests_;
+  SlowLogWriter* slow_log_;  // null when no --slow-log
+  uint64_t slow_threshold_ns_;
+  bool log_literals_;
+  uint64_t statements_ = 0;
+};
+
+}  // namespace ql::proxy
