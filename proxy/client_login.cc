@@ -30,6 +30,11 @@ std::string MakeNonce() {
 
 constexpr size_t kMaxLoginPacket = 64 * 1024;
 
+constexpr std::string_view kResetToServerCharset =
+    "SET character_set_client=@@character_set_server, "
+    "character_set_connection=@@character_set_server, "
+    "character_set_results=@@character_set_server, collation_connection=@@collation_server";
+
 std::chrono::milliseconds Seconds(double s) {
   return std::chrono::milliseconds(int64_t(s * 1000));
 }
@@ -164,8 +169,10 @@ awaitable<bool> ClientSession::ChangeUser(ByteSpan packet) {
   const UserEntry* previous_user = user_;
   if (!co_await Authenticate(request->username, request->auth_plugin_name,
                              request->auth_response, seq)) {
-    // Like MariaDB: the ERR is sent and the session goes on as the old user.
+    // Like MariaDB: the ERR is sent and the session goes on as the old user,
+    // with the server's default character set (MariaDB resets it).
     user_ = previous_user;
+    if (backend_ && !co_await RunOnBackend(kResetToServerCharset)) backend_->MarkBroken();
     co_return true;
   }
   // The backend session belongs to the old user: start over with a new one.
