@@ -50,7 +50,7 @@ ADMIN_PORT = int(os.environ.get("QL_TEST_ADMIN_PORT", "19033"))
 QUERYLENS_BIN = os.environ.get("QUERYLENS_BIN", str(REPO / "build" / "proxy" / "querylens"))
 EXTRA_ARGS = shlex.split(os.environ.get("QL_TEST_PROXY_EXTRA_ARGS", ""))
 LAB_SH = REPO / "deploy" / "lab" / "lab.sh"
-LAB_TLS = os.environ.get("QL_TEST_LAB_TLS", "1" if DIRECT else "0") == "1"
+LAB_TLS = os.environ.get("QL_TEST_LAB_TLS", "1") == "1"  # servers offer TLS: --backend-tls is tested
 
 
 # ---------------------------------------------------------------------------
