@@ -5,7 +5,13 @@
 #include <boost/beast/http.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "proxy/admin_api_json.h"
 #include "proxy/logging.h"
+#include "proxy/metrics_exposition.h"
+
+#ifndef QUERYLENS_VERSION
+#define QUERYLENS_VERSION "0.0.0"
+#endif
 
 namespace ql::proxy {
 namespace {
@@ -14,21 +20,39 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 
 constexpr auto kRequestTimeout = std::chrono::seconds(10);
+// A worker that has not handed over its state by then is left out.
+constexpr auto kCollectTimeout = std::chrono::milliseconds(2000);
+// Backend probes: each login may take this long, and a backend is probed at
+// most once per kProbeMaxAge whatever the request rate.
+constexpr auto kProbeTimeout = std::chrono::milliseconds(1000);
+constexpr auto kProbeMaxAge = std::chrono::milliseconds(2000);
 
-http::response<http::string_body> MakeResponse(http::status status, std::string body,
-                                               unsigned version) {
-  http::response<http::string_body> res{status, version};
-  res.set(http::field::server, "querylens");
-  res.set(http::field::content_type, "text/plain; charset=utf-8");
-  res.body() = std::move(body);
-  res.prepare_payload();
-  res.keep_alive(false);
-  return res;
+constexpr const char* kJson = "application/json";
+constexpr const char* kPrometheusText = "text/plain; version=0.0.4; charset=utf-8";
+
+AdminServer::Reply Text(unsigned status, std::string body) {
+  return {status, "text/plain; charset=utf-8", std::move(body)};
+}
+
+AdminServer::Reply JsonError(unsigned status, std::string_view message) {
+  return {status, kJson, ErrorJson(message)};
+}
+
+// Debian's absl::string_view is not std::string_view.
+AdminServer::Reply BadRequest(const absl::Status& status) {
+  const auto m = status.message();
+  return JsonError(400, std::string_view(m.data(), m.size()));
 }
 
 }  // namespace
 
-AdminServer::AdminServer(const SharedState& shared) : shared_(shared) {}
+AdminServer::AdminServer(const SharedState& shared, std::vector<WorkerHandle> workers)
+    : shared_(shared),
+      collector_(std::move(workers), kCollectTimeout),
+      prober_(shared, std::min<std::chrono::milliseconds>(
+                          kProbeTimeout, std::chrono::milliseconds(int64_t(
+                                             shared.config.connect_timeout_s * 1000))),
+              kProbeMaxAge) {}
 
 AdminServer::~AdminServer() { Stop(); }
 
@@ -79,6 +103,52 @@ awaitable<void> AdminServer::Accept() {
   }
 }
 
+awaitable<AdminServer::Reply> AdminServer::Route(std::string_view path, std::string_view query) {
+  if (path == "/healthz") co_return Text(200, "ok\n");
+  if (path == "/readyz") {
+    BackendStatus primary = co_await prober_.Primary();
+    if (primary.up) {
+      co_return Text(200, absl::StrCat("ready: primary ", primary.name, " is up\n"));
+    }
+    co_return Text(503, absl::StrCat("not ready: primary ", primary.name, " unreachable\n"));
+  }
+  if (path == "/metrics") {
+    ExpositionInput in;
+    in.backends = co_await prober_.All();
+    // Blocks this thread (only this thread) until the workers answered.
+    const ProxySnapshot snapshot = collector_.Collect(kCollectMetrics | kCollectDigests);
+    in.snapshot = &snapshot;
+    in.version = QUERYLENS_VERSION;
+    in.top_digests = size_t(std::max(0, shared_.config.metrics_top_digests));
+    if (shared_.slow_log) {
+      in.slow_log_written = shared_.slow_log->written();
+      in.slow_log_dropped = shared_.slow_log->dropped();
+    }
+    in.worker_timeouts = collector_.worker_timeouts();
+    co_return Reply{200, kPrometheusText, RenderMetrics(in)};
+  }
+  if (path == "/api/digests") {
+    auto request = ParseDigestsRequest(query);
+    if (!request.ok()) co_return BadRequest(request.status());
+    const ProxySnapshot snapshot = collector_.Collect(kCollectDigests);
+    co_return Reply{200, kJson, DigestsJson(snapshot, *request)};
+  }
+  if (path == "/api/backends") {
+    if (!query.empty()) co_return JsonError(400, "/api/backends takes no parameters");
+    std::vector<BackendStatus> backends = co_await prober_.All();
+    const ProxySnapshot snapshot = collector_.Collect(kCollectMetrics);
+    co_return Reply{200, kJson, BackendsJson(snapshot, backends)};
+  }
+  if (path == "/api/sessions") {
+    auto request = ParseSessionsRequest(query);
+    if (!request.ok()) co_return BadRequest(request.status());
+    const ProxySnapshot snapshot = collector_.Collect(kCollectSessions);
+    co_return Reply{200, kJson, SessionsJson(snapshot, *request)};
+  }
+  if (path.starts_with("/api/")) co_return JsonError(404, "no such API");
+  co_return Text(404, "not found\n");
+}
+
 awaitable<void> AdminServer::Serve(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
@@ -86,27 +156,30 @@ awaitable<void> AdminServer::Serve(tcp::socket socket) {
   stream.expires_after(kRequestTimeout);
   auto [ec, n] = co_await http::async_read(stream, buffer, req, use_tuple);
   if (ec) co_return;
-  std::string_view target(req.target().data(), req.target().size());
-  target = target.substr(0, target.find('?'));
-  http::response<http::string_body> res;
+  const std::string_view target(req.target().data(), req.target().size());
+  const size_t question = target.find('?');
+  const std::string path(target.substr(0, question));
+  const std::string query(question == std::string_view::npos ? std::string_view()
+                                                             : target.substr(question + 1));
+  Reply reply;
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
-    res = MakeResponse(http::status::method_not_allowed, "GET only\n", req.version());
-  } else if (target == "/healthz") {
-    res = MakeResponse(http::status::ok, "ok\n", req.version());
-  } else if (target == "/readyz") {
-    auto greeting = co_await BackendConnection::ProbeGreeting(shared_.primary,
-                                                              std::chrono::seconds(2));
-    if (greeting) {
-      res = MakeResponse(http::status::ok, absl::StrCat("ready: primary ", shared_.primary.Name(),
-                                                        " is up\n"), req.version());
-    } else {
-      res = MakeResponse(http::status::service_unavailable,
-                         absl::StrCat("not ready: primary ", shared_.primary.Name(),
-                                      " unreachable\n"), req.version());
-    }
+    reply = Text(405, "GET only\n");
   } else {
-    res = MakeResponse(http::status::not_found, "not found\n", req.version());
+    reply = co_await Route(path, query);
   }
+  http::response<http::string_body> res{http::status(reply.status), req.version()};
+  res.set(http::field::server, "querylens");
+  res.set(http::field::content_type, reply.content_type);
+  if (reply.status == 405) res.set(http::field::allow, "GET, HEAD");
+  res.body() = std::move(reply.body);
+  res.prepare_payload();
+  if (req.method() == http::verb::head) {
+    // Same headers, no body.
+    const size_t length = res.body().size();
+    res.body().clear();
+    res.content_length(length);
+  }
+  res.keep_alive(false);
   stream.expires_after(kRequestTimeout);
   co_await http::async_write(stream, res, use_tuple);
   error_code ignored;

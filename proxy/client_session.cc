@@ -36,11 +36,13 @@ ClientSession::ClientSession(WorkerContext& worker, tcp::socket socket)
                Seconds(c.client_idle_timeout_s)};
   connection_id_ = worker.NextConnectionId();
   peer_ = client_->remote_address();
+  worker_.sessions.Register(connection_id_, {&peer_, &user_, &schema_, &current_, &backend_});
   error_code ignored;
   client_->socket().set_option(tcp::no_delay(true), ignored);
 }
 
 ClientSession::~ClientSession() {
+  worker_.sessions.Unregister(connection_id_);
   DropBackend();
   client_->Close();
 }
@@ -125,6 +127,7 @@ awaitable<bool> ClientSession::ConnectBackend(uint8_t error_seq) {
   auto outcome = co_await BackendConnection::Connect(shared.primary, login, tls,
                                                      Seconds(shared.config.connect_timeout_s));
   if (!outcome.connection) {
+    worker_.recorder.metrics().BackendConnectFailed(shared.primary.Name());
     LogWarn(absl::StrCat("client ", Describe(), ": backend ", shared.primary.Name(), ": ",
                          outcome.error.message));
     QueueError(outcome.error, error_seq);
@@ -197,6 +200,8 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
                                .count();
   connect_ns_ = 0;
   const bool is_statement = IdentifyStatement(info, packet);
+  SessionRegistry::Activity activity(worker_.sessions, connection_id_, is_statement,
+                                     command_wall_start_ns_);
   uint8_t seq = reader_.first_sequence_id();
   const uint8_t reply_seq = reader_.next_sequence_id();
   if (backend_ && (backend_->broken() || BackendWentAwayWhileIdle())) {

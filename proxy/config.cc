@@ -367,6 +367,10 @@ std::vector<OptionSpec> BuildOptions() {
   o.push_back(Count("digest-max-entries",
                     "digest statistics entries kept per worker; least recently used go first",
                     &Config::digest_max_entries, 16));
+  o.push_back(Count("metrics-top-digests",
+                    "digests with their own /metrics series (top by total time); the rest "
+                    "are summed as digest=\"other\"",
+                    &Config::metrics_top_digests, 0));
   // Command line only: these act on CommandLine rather than Config.
   o.push_back(CommandLineOnly("config", "FILE", "YAML file with these options; flags override it",
                               [](CommandLine& cl, std::string_view v) {

@@ -74,6 +74,7 @@ struct Config {
   double slow_query_time_s = 1;               // 0 logs every statement
   std::string slow_log;                       // slow-query log file; empty = none
   int digest_max_entries = 2000;              // per worker
+  int metrics_top_digests = 200;              // per-digest /metrics series; the rest digest="other"
   std::string config_file;                    // where it came from, if any
 };
 

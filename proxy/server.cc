@@ -12,9 +12,29 @@
 namespace ql::proxy {
 
 namespace {
+
+// Counts a client connection for as long as its coroutine frame exists
+// (normal end, or destruction of the worker's io_context at shutdown).
+class ClientConnectionScope {
+ public:
+  explicit ClientConnectionScope(WorkerMetrics& metrics) : metrics_(metrics) {
+    metrics_.ClientConnected();
+  }
+  ~ClientConnectionScope() { metrics_.ClientDisconnected(); }
+  ClientConnectionScope(const ClientConnectionScope&) = delete;
+  ClientConnectionScope& operator=(const ClientConnectionScope&) = delete;
+
+ private:
+  WorkerMetrics& metrics_;
+};
+
 // A coroutine's parameters live in its frame, unlike a lambda's captures:
 // this keeps the session alive for as long as it runs.
-awaitable<void> RunSession(std::shared_ptr<ClientSession> session) { co_await session->Run(); }
+awaitable<void> RunSession(std::shared_ptr<ClientSession> session, WorkerMetrics* metrics) {
+  ClientConnectionScope counted(*metrics);
+  co_await session->Run();
+}
+
 }  // namespace
 
 struct Server::Worker {
@@ -135,13 +155,16 @@ awaitable<void> Server::Accept(Worker& worker, tcp::acceptor& acceptor) {
       continue;
     }
     auto session = std::make_shared<ClientSession>(worker.context, std::move(socket));
-    asio::co_spawn(worker.io, RunSession(std::move(session)), asio::detached);
+    asio::co_spawn(worker.io, RunSession(std::move(session), &worker.context.recorder.metrics()),
+                   asio::detached);
   }
 }
 
 absl::Status Server::Run() {
   if (absl::Status s = Prepare(); !s.ok()) return s;
-  AdminServer admin(shared_);
+  std::vector<WorkerHandle> handles;
+  for (auto& w : workers_) handles.push_back({&w->io, &w->context});
+  AdminServer admin(shared_, std::move(handles));
   if (absl::Status s = admin.Start(); !s.ok()) return s;
   asio::io_context signal_io(1);
   asio::signal_set signals(signal_io, SIGINT, SIGTERM, SIGHUP);
@@ -168,6 +191,8 @@ absl::Status Server::Run() {
   signals.async_wait(on_signal);
   signal_io.run();
   LogInfo(absl::StrCat("signal ", received, ": shutting down"));
+  // The admin thread reads the workers: it stops first.
+  admin.Stop();
   for (auto& w : workers_) {
     asio::post(w->io, [worker = w.get()] {
       error_code ignored;

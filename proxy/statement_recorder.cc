@@ -22,6 +22,7 @@ void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out) {
 void StatementRecorder::Record(const analyzer::StatementRecord& record, std::string_view text) {
   ++statements_;
   digests_.Record(record);
+  metrics_.OnStatement(record);
   if (slow_log_ && record.total_ns >= slow_threshold_ns_) {
     // Literals stay out of the log unless the operator asked for them.
     slow_log_->Submit(record, log_literals_ ? text : record.fingerprint);

@@ -1,7 +1,8 @@
 // StatementRecorder: a worker's sink for finished statements. It owns the
-// worker's analyzer (fingerprint, digest, class in one pass) and digest
-// statistics, and hands slow statements to the process's SlowLogWriter.
-// Only its worker thread touches it; readers get copies on that thread.
+// worker's analyzer (fingerprint, digest, class in one pass), digest
+// statistics and metrics shard (WorkerMetrics), and hands slow statements to
+// the process's SlowLogWriter. Only its worker thread touches it; readers
+// (the admin thread) get copies made on that thread.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "analyzer/statement_analyzer.h"
 #include "analyzer/statement_record.h"
 #include "proxy/config.h"
+#include "proxy/metrics_shard.h"
 #include "proxy/slow_log_writer.h"
 
 namespace ql::proxy {
@@ -36,10 +38,14 @@ class StatementRecorder {
 
   const analyzer::DigestStatsTable& digests() const { return digests_; }
   uint64_t statements() const { return statements_; }
+  // The worker's metrics shard; also counts connections and backend failures.
+  WorkerMetrics& metrics() { return metrics_; }
+  const WorkerMetrics& metrics() const { return metrics_; }
 
  private:
   analyzer::StatementAnalyzer analyzer_;
   analyzer::DigestStatsTable digests_;
+  WorkerMetrics metrics_;
   SlowLogWriter* slow_log_;  // null when no --slow-log
   uint64_t slow_threshold_ns_;
   bool log_literals_;

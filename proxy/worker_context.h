@@ -1,12 +1,18 @@
 // WorkerContext: everything one worker thread owns and its client sessions
 // share: configuration (read-only), TLS contexts, the RSA key, what the
-// proxy knows of the primary's greeting, the caching_sha2 fast-path cache
-// and the connection-id counter. Never touched by another thread.
+// proxy knows of the primary's greeting, the caching_sha2 fast-path cache,
+// the connection-id counter, the statement recorder (digest table, metrics
+// shard) and the registry of live sessions. Never touched by another thread:
+// the admin thread reads it through handlers posted to the worker's
+// io_context (admin_api_collect.h).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "protocol/auth_crypto.h"
 #include "protocol/constants.h"
@@ -37,6 +43,75 @@ struct SharedState {
   std::unique_ptr<SlowLogWriter> slow_log;  // null without --slow-log; thread-safe
 };
 
+// Where /api/sessions finds what a live client session is doing. The pointees
+// belong to the session, which registers in its constructor and unregisters
+// in its destructor, so they outlive the registration; they are read only on
+// the worker's thread, when the admin asks for a report.
+struct SessionRefs {
+  const std::string* client_address = nullptr;
+  const UserEntry* const* user = nullptr;  // *user is null until login succeeded
+  const std::string* schema = nullptr;
+  const StatementIdentity* statement = nullptr;  // the statement in flight (or the last one)
+  const std::unique_ptr<BackendConnection>* backend = nullptr;  // *backend null: none held
+};
+
+// The live sessions of one worker, by connection id. Registration costs one
+// hash insert per connection; the statement path pays one lookup to mark a
+// command running and one to mark it finished (SessionRegistry::Activity).
+class SessionRegistry {
+ public:
+  struct Entry {
+    SessionRefs refs;
+    int64_t connected_ns = 0;      // wall clock, Unix epoch
+    int64_t running_since_ns = 0;  // start of the command in flight; 0 = idle
+    bool running_statement = false;  // that command is a statement (query / execute)
+  };
+
+  void Register(uint32_t id, const SessionRefs& refs) {
+    Entry& e = entries_[id];
+    e.refs = refs;
+    e.connected_ns = WallNs();
+  }
+  void Unregister(uint32_t id) { entries_.erase(id); }
+
+  // Marks a session busy from construction to destruction: a named local in
+  // the coroutine that serves one command.
+  class Activity {
+   public:
+    Activity(SessionRegistry& registry, uint32_t id, bool statement, int64_t started_ns)
+        : registry_(registry), id_(id) {
+      if (auto it = registry_.entries_.find(id_); it != registry_.entries_.end()) {
+        it->second.running_since_ns = started_ns != 0 ? started_ns : WallNs();
+        it->second.running_statement = statement;
+      }
+    }
+    ~Activity() {
+      if (auto it = registry_.entries_.find(id_); it != registry_.entries_.end()) {
+        it->second.running_since_ns = 0;
+        it->second.running_statement = false;
+      }
+    }
+    Activity(const Activity&) = delete;
+    Activity& operator=(const Activity&) = delete;
+
+   private:
+    SessionRegistry& registry_;
+    uint32_t id_;
+  };
+
+  const absl::flat_hash_map<uint32_t, Entry>& entries() const { return entries_; }
+  size_t size() const { return entries_.size(); }
+
+ private:
+  static int64_t WallNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  absl::flat_hash_map<uint32_t, Entry> entries_;
+};
+
 struct WorkerContext {
   WorkerContext(const SharedState& s, int index, int count)
       : shared(s),
@@ -58,6 +133,7 @@ struct WorkerContext {
   // user + password digests that passed caching_sha2 full authentication.
   absl::flat_hash_set<std::string> sha2_fast_path;
   StatementRecorder recorder;
+  SessionRegistry sessions;
 };
 
 }  // namespace ql::proxy

@@ -1,0 +1,109 @@
+// Implementation of BackendProber.
+#include "proxy/admin_api_backends.h"
+
+#include "protocol/constants.h"
+
+namespace ql::proxy {
+namespace {
+
+// Refusals that prove the server is there and working.
+bool LoginRefusal(uint16_t code) {
+  switch (code) {
+    case 1044:  // access denied to database
+    case 1045:  // access denied
+    case 1049:  // unknown database
+    case 1698:  // access denied, no password
+    case 1820:  // password expired
+    case 1862:  // password expired, sandbox mode
+      return true;
+    default:
+      return false;
+  }
+}
+
+int64_t WallNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+BackendProber::BackendProber(const SharedState& shared, std::chrono::milliseconds timeout,
+                             std::chrono::milliseconds max_age)
+    : shared_(shared), timeout_(timeout), max_age_(max_age) {
+  auto add = [&](const BackendAddress& a, analyzer::BackendRole role) {
+    BackendStatus s;
+    s.name = a.Name();
+    s.address = a;
+    s.role = role;
+    backends_.push_back(std::move(s));
+  };
+  add(shared.primary, analyzer::BackendRole::kPrimary);
+  for (const HostPort& r : shared.config.replicas) {
+    add(BackendAddress{r.host, r.port}, analyzer::BackendRole::kReplica);
+  }
+  last_probe_.resize(backends_.size());
+  probing_.resize(backends_.size(), false);
+}
+
+awaitable<std::vector<BackendStatus>> BackendProber::All() {
+  for (size_t i = 0; i < backends_.size(); ++i) co_await Refresh(i);
+  co_return backends_;
+}
+
+awaitable<BackendStatus> BackendProber::Primary() {
+  co_await Refresh(0);
+  co_return backends_[0];
+}
+
+awaitable<void> BackendProber::Refresh(size_t index) {
+  const auto now = std::chrono::steady_clock::now();
+  if (probing_[index]) {
+    // Another request is probing. Its result is as good as ours; if there
+    // is none yet (the first requests after start-up), wait for it.
+    asio::steady_timer pause(co_await asio::this_coro::executor);
+    for (int i = 0; probing_[index] && !backends_[index].checked && i < 1000; ++i) {
+      pause.expires_after(std::chrono::milliseconds(5));
+      co_await pause.async_wait(use_tuple);
+    }
+    co_return;
+  }
+  // A fresh result: use it.
+  if (backends_[index].checked && now - last_probe_[index] < max_age_) co_return;
+  probing_[index] = true;
+  BackendStatus& s = backends_[index];
+  const UserEntry& user = shared_.config.users.front();  // Validate requires one
+  BackendLogin login;
+  login.username = user.backend_name.empty() ? user.name : user.backend_name;
+  login.password = user.backend_name.empty() ? user.password : user.backend_password;
+  login.character_set = shared_.initial_profile.character_set;
+  const BackendTls tls{shared_.backend_tls.get(), !shared_.config.backend_tls_ca.empty()};
+  const BackendAddress address = s.address;
+  const std::chrono::milliseconds timeout = timeout_;
+  auto outcome = co_await BackendConnection::Connect(address, login, tls, timeout);
+  BackendStatus& r = backends_[index];
+  r.checked = true;
+  r.checked_ns = WallNs();
+  r.probe_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - now).count();
+  if (outcome.connection) {
+    r.up = true;
+    r.error.clear();
+    r.error_code = 0;
+    r.version = outcome.connection->greeting().server_version;
+    // Leave politely, so the server logs no aborted connection.
+    protocol::Bytes quit{static_cast<uint8_t>(protocol::Command::kQuit)};
+    uint8_t seq = 0;
+    co_await outcome.connection->transport().WritePacket(quit, seq);
+  } else {
+    const bool server_said = !outcome.server_err_payload.empty();
+    r.error_code = server_said ? outcome.error.code : 0;  // else the proxy's own wording
+    r.up = server_said && LoginRefusal(outcome.error.code);
+    r.error = r.up ? "login refused: " + outcome.error.message : outcome.error.message;
+    if (!r.up) r.version.clear();
+  }
+  last_probe_[index] = std::chrono::steady_clock::now();
+  probing_[index] = false;
+}
+
+}  // namespace ql::proxy

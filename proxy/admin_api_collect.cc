@@ -1,0 +1,150 @@
+// Implementation of SnapshotCollector.
+#include "proxy/admin_api_collect.h"
+
+#include <algorithm>
+#include <future>
+
+namespace ql::proxy {
+namespace {
+
+struct WorkerReport {
+  WorkerMetrics metrics;
+  analyzer::DigestSnapshot digests;
+  std::vector<SessionReport> sessions;
+  std::vector<BackendConnectionCount> backend_connections;
+};
+
+struct Pending {
+  std::promise<void> done;
+  WorkerReport report;
+};
+
+// Cuts at a UTF-8 character boundary at or below `max` bytes.
+std::string_view CutUtf8(std::string_view s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+void AddBackendConnection(std::vector<BackendConnectionCount>& counts, std::string_view backend,
+                          analyzer::BackendRole role, int64_t n) {
+  for (auto& c : counts) {
+    if (c.backend == backend) {
+      c.connections += n;
+      return;
+    }
+  }
+  counts.push_back({std::string(backend), role, n});
+}
+
+// Runs on the worker's thread.
+void FillReport(const WorkerContext& ctx, unsigned parts, WorkerReport* out) {
+  if (parts & kCollectMetrics) out->metrics = ctx.recorder.metrics();
+  if (parts & kCollectDigests) ctx.recorder.digests().SnapshotInto(&out->digests);
+  // Backend connections held by sessions: counted for metrics and sessions.
+  if (parts & (kCollectMetrics | kCollectSessions)) {
+    for (const auto& [id, e] : ctx.sessions.entries()) {
+      const BackendConnection* backend =
+          e.refs.backend != nullptr ? e.refs.backend->get() : nullptr;
+      if (backend == nullptr) continue;
+      const std::string name = backend->address().Name();
+      AddBackendConnection(out->backend_connections, name, BackendRoleOf(ctx.shared, name), 1);
+    }
+  }
+  if (parts & kCollectSessions) {
+    out->sessions.reserve(ctx.sessions.size());
+    for (const auto& [id, e] : ctx.sessions.entries()) {
+      SessionReport s;
+      s.worker = ctx.worker_index;
+      s.id = id;
+      const SessionRefs& r = e.refs;
+      if (r.user != nullptr && *r.user != nullptr) s.user = (*r.user)->name;
+      if (r.client_address != nullptr) s.client_address = *r.client_address;
+      if (r.schema != nullptr) s.schema = *r.schema;
+      s.connected_ns = e.connected_ns;
+      s.running_since_ns = e.running_since_ns;
+      s.running_statement = e.running_statement && e.running_since_ns != 0;
+      if (s.running_statement && r.statement != nullptr) {
+        s.digest = r.statement->digest;
+        s.fingerprint.assign(CutUtf8(r.statement->fingerprint, kSessionFingerprintBytes));
+        s.statement_class = r.statement->statement_class;
+      }
+      const BackendConnection* backend = r.backend != nullptr ? r.backend->get() : nullptr;
+      if (backend != nullptr) {
+        s.backend = backend->address().Name();
+        s.backend_role = BackendRoleOf(ctx.shared, s.backend);
+      }
+      out->sessions.push_back(std::move(s));
+    }
+  }
+}
+
+}  // namespace
+
+analyzer::BackendRole BackendRoleOf(const SharedState& shared, std::string_view backend) {
+  if (backend == shared.primary.Name()) return analyzer::BackendRole::kPrimary;
+  for (const HostPort& r : shared.config.replicas) {
+    if (BackendAddress{r.host, r.port}.Name() == backend) return analyzer::BackendRole::kReplica;
+  }
+  return analyzer::BackendRole::kNone;
+}
+
+SnapshotCollector::SnapshotCollector(std::vector<WorkerHandle> workers,
+                                     std::chrono::milliseconds timeout)
+    : workers_(std::move(workers)), timeout_(timeout), last_metrics_(workers_.size()) {}
+
+ProxySnapshot SnapshotCollector::Collect(unsigned parts) {
+  ProxySnapshot snap;
+  snap.workers = int(workers_.size());
+  snap.taken_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  std::vector<std::shared_ptr<Pending>> pending;
+  std::vector<std::future<void>> futures;
+  pending.reserve(workers_.size());
+  futures.reserve(workers_.size());
+  for (const WorkerHandle& w : workers_) {
+    auto p = std::make_shared<Pending>();
+    futures.push_back(p->done.get_future());
+    pending.push_back(p);
+    asio::post(*w.io, [p, ctx = w.context, parts] {
+      FillReport(*ctx, parts, &p->report);
+      p->done.set_value();
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    const bool answered = futures[i].wait_until(deadline) == std::future_status::ready;
+    if (!answered) {
+      ++snap.workers_missing;
+      ++worker_timeouts_;
+      if ((parts & kCollectMetrics) && last_metrics_[i]) snap.metrics.Merge(*last_metrics_[i]);
+      continue;
+    }
+    // The worker is done with the report: the admin thread owns it now.
+    WorkerReport& r = pending[i]->report;
+    if (parts & kCollectMetrics) {
+      snap.metrics.Merge(r.metrics);
+      last_metrics_[i] = std::make_shared<const WorkerMetrics>(std::move(r.metrics));
+    }
+    if (parts & kCollectDigests) {
+      if (snap.digests.entries().empty() && snap.digests.evictions() == 0) {
+        snap.digests = std::move(r.digests);  // the first answer: no copy
+      } else {
+        snap.digests.Merge(r.digests);
+      }
+    }
+    for (auto& s : r.sessions) snap.sessions.push_back(std::move(s));
+    for (const auto& c : r.backend_connections) {
+      AddBackendConnection(snap.backend_connections, c.backend, c.role, c.connections);
+    }
+  }
+  std::sort(snap.sessions.begin(), snap.sessions.end(),
+            [](const SessionReport& a, const SessionReport& b) {
+              return a.worker != b.worker ? a.worker < b.worker : a.id < b.id;
+            });
+  return snap;
+}
+
+}  // namespace ql::proxy

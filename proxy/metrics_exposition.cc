@@ -1,0 +1,358 @@
+// Implementation of the /metrics exposition.
+#include "proxy/metrics_exposition.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <sstream>
+#include <tuple>
+
+#include <prometheus/text_serializer.h>
+
+#include "analyzer/digest.h"
+#include "analyzer/latency_histogram.h"
+
+namespace ql::proxy {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using analyzer::BackendRole;
+
+constexpr std::array<BackendRole, 3> kRoles = {BackendRole::kPrimary, BackendRole::kReplica,
+                                               BackendRole::kNone};
+
+MetricFamily Family(std::string name, std::string help, MetricType type) {
+  MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = type;
+  return f;
+}
+
+ClientMetric& Add(MetricFamily& f, std::vector<ClientMetric::Label> labels) {
+  ClientMetric& m = f.metric.emplace_back();
+  m.label = std::move(labels);
+  return m;
+}
+
+void AddValue(MetricFamily& f, std::vector<ClientMetric::Label> labels, double value) {
+  ClientMetric& m = Add(f, std::move(labels));
+  if (f.type == MetricType::Counter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+}
+
+void AddHistogram(MetricFamily& f, std::vector<ClientMetric::Label> labels,
+                  const analyzer::LatencyHistogram& h) {
+  constexpr auto& bounds = analyzer::kPrometheusLatencyBuckets;
+  std::array<uint64_t, bounds.size()> cumulative{};
+  h.CumulativeCounts(bounds, cumulative);
+  ClientMetric& m = Add(f, std::move(labels));
+  m.histogram.sample_count = h.count();
+  m.histogram.sample_sum = double(h.sum()) / 1e9;
+  m.histogram.bucket.reserve(bounds.size() + 1);
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    m.histogram.bucket.push_back({cumulative[i], bounds[i]});
+  }
+  m.histogram.bucket.push_back({h.count(), std::numeric_limits<double>::infinity()});
+}
+
+std::string S(std::string_view v) { return std::string(v); }
+
+// One (digest, schema) pair's totals over users and roles.
+struct DigestSeries {
+  uint64_t digest = 0;
+  std::string_view schema;
+  uint64_t statements = 0;
+  uint64_t total_ns = 0;
+};
+
+void AddDigestFamilies(const ExpositionInput& in, std::vector<MetricFamily>& out) {
+  const analyzer::DigestSnapshot& digests = in.snapshot->digests;
+  std::vector<DigestSeries> series;
+  series.reserve(digests.entries().size());
+  for (const auto& e : digests.entries()) {
+    series.push_back({e.digest, e.schema, e.stats.count(), e.stats.total_ns()});
+  }
+  std::sort(series.begin(), series.end(), [](const DigestSeries& a, const DigestSeries& b) {
+    return std::tie(a.digest, a.schema) < std::tie(b.digest, b.schema);
+  });
+  // Coalesce the users and roles of each pair.
+  size_t n = 0;
+  for (size_t i = 0; i < series.size(); ++i) {
+    if (n > 0 && series[n - 1].digest == series[i].digest &&
+        series[n - 1].schema == series[i].schema) {
+      series[n - 1].statements += series[i].statements;
+      series[n - 1].total_ns += series[i].total_ns;
+    } else {
+      series[n++] = series[i];
+    }
+  }
+  series.resize(n);
+  auto by_time = [](const DigestSeries& a, const DigestSeries& b) {
+    if (a.total_ns != b.total_ns) return a.total_ns > b.total_ns;
+    return std::tie(a.digest, a.schema) < std::tie(b.digest, b.schema);
+  };
+  const size_t top = std::min(in.top_digests, series.size());
+  std::partial_sort(series.begin(), series.begin() + ptrdiff_t(top), series.end(), by_time);
+
+  MetricFamily statements =
+      Family("querylens_digest_statements_total",
+             "Statements per digest (masked fingerprint id) and schema, for the top digests by "
+             "total time; the rest, including evicted digests, under digest=\"other\".",
+             MetricType::Counter);
+  MetricFamily seconds = Family("querylens_digest_seconds_total",
+                                "Total statement time per digest and schema, for the top digests "
+                                "by total time; the rest under digest=\"other\".",
+                                MetricType::Counter);
+  MetricFamily info = Family("querylens_digest_info",
+                             "The masked fingerprint text of each top digest (value 1).",
+                             MetricType::Gauge);
+  std::vector<uint64_t> described;
+  char hex[16];
+  for (size_t i = 0; i < top; ++i) {
+    const DigestSeries& d = series[i];
+    analyzer::DigestHexTo(d.digest, hex);
+    std::string id(hex, sizeof hex);
+    AddValue(statements, {{"digest", id}, {"schema", S(d.schema)}}, double(d.statements));
+    AddValue(seconds, {{"digest", id}, {"schema", S(d.schema)}}, double(d.total_ns) / 1e9);
+    if (std::find(described.begin(), described.end(), d.digest) == described.end()) {
+      described.push_back(d.digest);
+      AddValue(info,
+               {{"digest", id},
+                {"fingerprint", SafeText(digests.Fingerprint(d.digest), kDigestInfoTextBytes)}},
+               1);
+    }
+  }
+  uint64_t other_statements = digests.evicted().statements;
+  uint64_t other_ns = digests.evicted().total_ns;
+  for (size_t i = top; i < series.size(); ++i) {
+    other_statements += series[i].statements;
+    other_ns += series[i].total_ns;
+  }
+  AddValue(statements, {{"digest", "other"}, {"schema", ""}}, double(other_statements));
+  AddValue(seconds, {{"digest", "other"}, {"schema", ""}}, double(other_ns) / 1e9);
+  out.push_back(std::move(statements));
+  out.push_back(std::move(seconds));
+  out.push_back(std::move(info));
+
+  MetricFamily tracked = Family("querylens_digests_tracked",
+                                "Digest statistics entries (digest, schema, user, role) held by "
+                                "all workers.",
+                                MetricType::Gauge);
+  AddValue(tracked, {}, double(digests.entries().size()));
+  out.push_back(std::move(tracked));
+  MetricFamily evictions = Family("querylens_digest_evictions_total",
+                                  "Digest statistics entries evicted to keep the tables bounded "
+                                  "(--digest-max-entries per worker).",
+                                  MetricType::Counter);
+  AddValue(evictions, {}, double(digests.evictions()));
+  out.push_back(std::move(evictions));
+}
+
+}  // namespace
+
+std::string SafeText(std::string_view text, size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes) + 3);
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    size_t len = 0;
+    if (b < 0x80) {
+      len = 1;
+    } else {
+      // Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates.
+      unsigned char lo = 0x80, hi = 0xBF;
+      if (b >= 0xC2 && b <= 0xDF) {
+        len = 2;
+      } else if (b >= 0xE0 && b <= 0xEF) {
+        len = 3;
+        if (b == 0xE0) lo = 0xA0;
+        if (b == 0xED) hi = 0x9F;
+      } else if (b >= 0xF0 && b <= 0xF4) {
+        len = 4;
+        if (b == 0xF0) lo = 0x90;
+        if (b == 0xF4) hi = 0x8F;
+      }
+      if (len == 0 || i + len > text.size()) {
+        len = 0;
+      } else {
+        for (size_t k = 1; k < len; ++k) {
+          const auto c = static_cast<unsigned char>(text[i + k]);
+          const unsigned char min = k == 1 ? lo : 0x80, max = k == 1 ? hi : 0xBF;
+          if (c < min || c > max) {
+            len = 0;
+            break;
+          }
+        }
+      }
+    }
+    const size_t produced = len == 0 ? 1 : len;
+    if (out.size() + produced > max_bytes) {
+      out.append("...");
+      return out;
+    }
+    if (len == 0) {
+      out.push_back('?');
+      i += 1;
+    } else if (len == 1) {
+      out.push_back(b < 0x20 || b == 0x7F ? ' ' : char(b));
+      i += 1;
+    } else {
+      out.append(text.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
+std::vector<MetricFamily> BuildMetricFamilies(const ExpositionInput& in) {
+  const ProxySnapshot& snap = *in.snapshot;
+  const WorkerMetrics& m = snap.metrics;
+  std::vector<MetricFamily> out;
+
+  MetricFamily build = Family("querylens_build_info", "querylens version (value 1).",
+                              MetricType::Gauge);
+  AddValue(build, {{"version", S(in.version)}}, 1);
+  out.push_back(std::move(build));
+
+  MetricFamily statements =
+      Family("querylens_statements_total",
+             "Statements (text queries and prepared-statement executions) by the backend role "
+             "that answered and statement class.",
+             MetricType::Counter);
+  MetricFamily duration = Family("querylens_statement_duration_seconds",
+                                 "Statement latency as the client saw it: from the whole command "
+                                 "read to the last response byte written.",
+                                 MetricType::Histogram);
+  for (BackendRole role : kRoles) {
+    for (int c = 0; c < kStatementClassCount; ++c) {
+      const auto cls = analyzer::StatementClass(c);
+      const analyzer::LatencyHistogram& h = m.statements(role, cls);
+      if (h.count() == 0) continue;  // a combination appears once seen, then stays
+      const std::string role_name = S(analyzer::BackendRoleName(role));
+      const std::string class_name = S(analyzer::StatementClassName(cls));
+      AddValue(statements, {{"role", role_name}, {"class", class_name}}, double(h.count()));
+      AddHistogram(duration, {{"role", role_name}, {"class", class_name}}, h);
+    }
+  }
+  out.push_back(std::move(statements));
+  out.push_back(std::move(duration));
+
+  MetricFamily errors = Family("querylens_statement_errors_total",
+                               "Statements that ended in an ERR packet, by error class (see "
+                               "proxy/metrics_shard.h for the code mapping).",
+                               MetricType::Counter);
+  for (int c = 0; c < kErrorClassCount; ++c) {
+    AddValue(errors, {{"class", S(ErrorClassName(ErrorClass(c)))}},
+             double(m.errors(ErrorClass(c))));
+  }
+  out.push_back(std::move(errors));
+
+  MetricFamily rows_sent = Family("querylens_rows_sent_total",
+                                  "Result-set rows relayed to clients.", MetricType::Counter);
+  MetricFamily rows_affected = Family("querylens_rows_affected_total",
+                                      "Rows the backends reported as affected.",
+                                      MetricType::Counter);
+  for (BackendRole role : kRoles) {
+    AddValue(rows_sent, {{"role", S(analyzer::BackendRoleName(role))}}, double(m.rows_sent(role)));
+    AddValue(rows_affected, {{"role", S(analyzer::BackendRoleName(role))}},
+             double(m.rows_affected(role)));
+  }
+  out.push_back(std::move(rows_sent));
+  out.push_back(std::move(rows_affected));
+
+  MetricFamily sent = Family("querylens_client_sent_bytes_total",
+                             "Bytes of statement responses written to clients.",
+                             MetricType::Counter);
+  AddValue(sent, {}, double(m.bytes_to_clients()));
+  out.push_back(std::move(sent));
+  MetricFamily received = Family("querylens_client_received_bytes_total",
+                                 "Bytes of statements read from clients.", MetricType::Counter);
+  AddValue(received, {}, double(m.bytes_from_clients()));
+  out.push_back(std::move(received));
+
+  MetricFamily clients = Family("querylens_client_connections", "Open client connections.",
+                                MetricType::Gauge);
+  AddValue(clients, {}, double(std::max<int64_t>(0, m.client_connections_current())));
+  out.push_back(std::move(clients));
+  MetricFamily clients_total = Family("querylens_client_connections_total",
+                                      "Client connections accepted.", MetricType::Counter);
+  AddValue(clients_total, {}, double(m.client_connections_total()));
+  out.push_back(std::move(clients_total));
+
+  // Per backend: every configured backend, so the series exist from the start.
+  MetricFamily backend_conns = Family("querylens_backend_connections",
+                                      "Backend connections held by client sessions.",
+                                      MetricType::Gauge);
+  MetricFamily failures = Family("querylens_backend_connect_failures_total",
+                                 "Backend connection attempts that failed (connect, TLS or login).",
+                                 MetricType::Counter);
+  MetricFamily up = Family("querylens_backend_up",
+                           "1 when the backend answered the last probe (a login, at most every "
+                           "few seconds), else 0.",
+                           MetricType::Gauge);
+  for (const BackendStatus& b : in.backends) {
+    const std::string role = S(analyzer::BackendRoleName(b.role));
+    int64_t conns = 0;
+    for (const auto& c : snap.backend_connections) {
+      if (c.backend == b.name) conns += c.connections;
+    }
+    uint64_t failed = 0;
+    for (const auto& [name, count] : m.connect_failures()) {
+      if (name == b.name) failed += count;
+    }
+    AddValue(backend_conns, {{"backend", b.name}, {"role", role}}, double(conns));
+    AddValue(failures, {{"backend", b.name}}, double(failed));
+    AddValue(up, {{"backend", b.name}, {"role", role}}, b.up ? 1 : 0);
+  }
+  out.push_back(std::move(backend_conns));
+  out.push_back(std::move(failures));
+  out.push_back(std::move(up));
+
+  MetricFamily pool_wait = Family("querylens_pool_wait_seconds",
+                                  "Per statement, the wait for a backend connection (0 when the "
+                                  "session already held one).",
+                                  MetricType::Histogram);
+  for (BackendRole role : kRoles) {
+    const analyzer::LatencyHistogram& h = m.pool_wait(role);
+    if (h.count() == 0) continue;
+    AddHistogram(pool_wait, {{"role", S(analyzer::BackendRoleName(role))}}, h);
+  }
+  out.push_back(std::move(pool_wait));
+
+  MetricFamily slow = Family("querylens_slow_log_entries_total",
+                             "Entries written to the slow-query log.", MetricType::Counter);
+  AddValue(slow, {}, double(in.slow_log_written));
+  out.push_back(std::move(slow));
+  MetricFamily slow_dropped = Family("querylens_slow_log_dropped_total",
+                                     "Slow-query log entries dropped because the writer's queue "
+                                     "was full.",
+                                     MetricType::Counter);
+  AddValue(slow_dropped, {}, double(in.slow_log_dropped));
+  out.push_back(std::move(slow_dropped));
+
+  AddDigestFamilies(in, out);
+
+  MetricFamily timeouts = Family("querylens_scrape_worker_timeouts_total",
+                                 "Times a worker did not hand over its metrics within the scrape "
+                                 "deadline (its previous values were used).",
+                                 MetricType::Counter);
+  AddValue(timeouts, {}, double(in.worker_timeouts));
+  out.push_back(std::move(timeouts));
+  return out;
+}
+
+std::string RenderMetrics(const ExpositionInput& in) {
+  const std::vector<MetricFamily> families = BuildMetricFamilies(in);
+  std::ostringstream os;
+  prometheus::TextSerializer().Serialize(os, families);
+  return std::move(os).str();
+}
+
+}  // namespace ql::proxy

@@ -1,0 +1,136 @@
+// WorkerMetrics: one worker's share of the proxy's Prometheus counters and
+// histograms. Each worker owns one (inside its StatementRecorder) and updates
+// it with plain, unsynchronized arithmetic on its own thread; nothing on the
+// statement path is shared with another worker. The admin thread never reads
+// a shard in place: it asks the worker, on the worker's thread, for a copy
+// (see admin_api_collect.h), and adds the copies up with Merge().
+//
+// The label sets are fixed and small (backend role x statement class, nine
+// error classes), so the number of series a shard can produce is bounded by
+// construction. Metrics that later issues bring (routing decisions, pins,
+// replica lag, N+1 findings) get their own fields here, recorded the same way,
+// and their own families in metrics_exposition.cc.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "analyzer/latency_histogram.h"
+#include "analyzer/statement_classifier.h"
+#include "analyzer/statement_record.h"
+
+namespace ql::proxy {
+
+inline constexpr int kStatementClassCount = int(analyzer::StatementClass::kUnknown) + 1;
+inline constexpr int kRoleCount = analyzer::kBackendRoleCount;
+
+// What kind of failure an ERR packet reports, for
+// querylens_statement_errors_total{class}. The mapping from MySQL/MariaDB
+// error codes (ClassifyError, metrics_shard.cc) is:
+//   syntax             1064 parse error, 1065 empty query, 1149 syntax error,
+//                      1295 not supported in the prepared statement protocol
+//   duplicate_key      1022, 1062, 1169, 1586 (duplicate entry / key)
+//   deadlock           1213
+//   lock_wait_timeout  1205
+//   access_denied      1044, 1045, 1142, 1143, 1227, 1370, 1698;
+//                      1211 (may not create users), 1410 (not allowed to GRANT)
+//   unknown_object     1046 no database selected, 1049 unknown database,
+//                      1051 unknown table, 1054 unknown column, 1091 can't drop
+//                      (no such column/key), 1109 unknown table, 1146 no such
+//                      table, 1193 unknown system variable, 1305 no such
+//                      routine, 1243 unknown prepared statement handler,
+//                      1630 function does not exist
+//   data               1048 column cannot be null, 1136 value count mismatch,
+//                      1216/1217/1451/1452 foreign key violations, 1264 out of
+//                      range, 1265 truncated, 1292 incorrect value, 1364 no
+//                      default, 1365 division by 0, 1366 incorrect value for
+//                      column, 1367 illegal value, 1406 data too long, 1411
+//                      wrong value for type, 1690 value out of range, 3819
+//                      and 4025 CHECK constraint violated
+//   connection         1040 too many connections, 1043 bad handshake, 1053
+//                      server shutdown, 1129/1130 host blocked / not allowed,
+//                      1152-1161 aborted connection and network errors, 1429
+//                      can't connect (the proxy's backend-unreachable error),
+//                      1927 connection killed (the proxy's backend-lost error),
+//                      and every client-library code 2000-2999
+//   other              everything else (including 1317 interrupted, 1290
+//                      read-only, 1969 max_statement_time exceeded)
+enum class ErrorClass : uint8_t {
+  kSyntax,
+  kDuplicateKey,
+  kDeadlock,
+  kLockWaitTimeout,
+  kAccessDenied,
+  kUnknownObject,
+  kData,
+  kConnection,
+  kOther,
+};
+inline constexpr int kErrorClassCount = int(ErrorClass::kOther) + 1;
+
+ErrorClass ClassifyError(uint16_t code);
+std::string_view ErrorClassName(ErrorClass c);  // "syntax", "duplicate_key", ...
+
+class WorkerMetrics {
+ public:
+  // Plain value: copied out to the admin thread and merged there.
+  WorkerMetrics() = default;
+
+  // One finished statement (called by StatementRecorder::Record).
+  void OnStatement(const analyzer::StatementRecord& r);
+
+  // Client connections, counted by the worker's accept loop (server.cc).
+  void ClientConnected() {
+    ++client_connections_total_;
+    ++client_connections_current_;
+  }
+  void ClientDisconnected() { --client_connections_current_; }
+
+  // A backend connection attempt that failed (connect, TLS or login), by the
+  // backend's "host:port". The set of backends is fixed by the configuration,
+  // so this stays a handful of entries.
+  void BackendConnectFailed(std::string_view backend);
+
+  void Merge(const WorkerMetrics& other);
+
+  const analyzer::LatencyHistogram& statements(analyzer::BackendRole role,
+                                               analyzer::StatementClass c) const {
+    return statements_[size_t(role)][size_t(c)];
+  }
+  const analyzer::LatencyHistogram& pool_wait(analyzer::BackendRole role) const {
+    return pool_wait_[size_t(role)];
+  }
+  uint64_t errors(ErrorClass c) const { return errors_[size_t(c)]; }
+  uint64_t rows_sent(analyzer::BackendRole role) const { return rows_sent_[size_t(role)]; }
+  uint64_t rows_affected(analyzer::BackendRole role) const {
+    return rows_affected_[size_t(role)];
+  }
+  uint64_t bytes_to_clients() const { return bytes_to_clients_; }
+  uint64_t bytes_from_clients() const { return bytes_from_clients_; }
+  uint64_t client_connections_total() const { return client_connections_total_; }
+  int64_t client_connections_current() const { return client_connections_current_; }
+  const std::vector<std::pair<std::string, uint64_t>>& connect_failures() const {
+    return connect_failures_;
+  }
+
+ private:
+  // Latency of every statement by the role that answered it and its class;
+  // the histogram's count is the statement counter.
+  std::array<std::array<analyzer::LatencyHistogram, kStatementClassCount>, kRoleCount>
+      statements_{};
+  std::array<analyzer::LatencyHistogram, kRoleCount> pool_wait_{};
+  std::array<uint64_t, kErrorClassCount> errors_{};
+  std::array<uint64_t, kRoleCount> rows_sent_{};
+  std::array<uint64_t, kRoleCount> rows_affected_{};
+  uint64_t bytes_to_clients_ = 0;
+  uint64_t bytes_from_clients_ = 0;
+  uint64_t client_connections_total_ = 0;
+  int64_t client_connections_current_ = 0;
+  std::vector<std::pair<std::string, uint64_t>> connect_failures_;  // backend -> count
+};
+
+}  // namespace ql::proxy
