@@ -1,0 +1,68 @@
+// Per-session N+1 detector: routes statements into units, tables and the
+// cycle detector, and evaluates a unit when it closes.
+#include "analyzer/n_plus_one_detector.h"
+
+#include "analyzer/n_plus_one_rules.h"
+
+namespace ql::analyzer {
+
+NPlusOneDetector::NPlusOneDetector(const NPlusOneOptions& options)
+    : options_(options),
+      unit_(options_),
+      table_(options_.max_fingerprints_per_unit, options_.max_text_bytes),
+      cycles_(options_.min_cycle_length, options_.max_cycle_length, options_.min_cycle_repeats,
+              options_.max_cycles_per_unit) {}
+
+void NPlusOneDetector::Observe(const NPlusOneInput& in, std::vector<NPlusOneFinding>* out) {
+  const UnitBoundary boundary = unit_.BoundaryBefore(in);
+  if (boundary != UnitBoundary::kNone) {
+    if (unit_.open()) CloseUnit(boundary, out);
+    // After Reset() or Poll() closed the unit, that is why this one starts.
+    const bool first = boundary == UnitBoundary::kFirst && last_close_ != UnitBoundary::kNone;
+    unit_.Start(in, first ? last_close_ : boundary);
+  }
+  const uint64_t seq = unit_.Add(in);
+  const NPlusOneRole role = RoleOf(in);
+  if (role == NPlusOneRole::kIgnored) return;
+  table_.Add(in, role, seq);
+  const bool loop_member = role == NPlusOneRole::kPlainRead ||
+                           (role == NPlusOneRole::kSingleRowWrite && options_.detect_write_loops);
+  if (loop_member) cycles_.Add(in.digest, in.start_ns, in.duration_ns, seq);
+}
+
+void NPlusOneDetector::Reset(std::vector<NPlusOneFinding>* out) {
+  if (unit_.open()) CloseUnit(UnitBoundary::kReset, out);
+}
+
+void NPlusOneDetector::Poll(int64_t now_ns, std::vector<NPlusOneFinding>* out) {
+  const UnitBoundary boundary = unit_.BoundaryAt(now_ns);
+  if (boundary != UnitBoundary::kNone) CloseUnit(boundary, out);
+}
+
+void NPlusOneDetector::Close(std::vector<NPlusOneFinding>* out) {
+  if (unit_.open()) CloseUnit(UnitBoundary::kSessionEnd, out);
+}
+
+void NPlusOneDetector::CloseUnit(UnitBoundary why, std::vector<NPlusOneFinding>* out) {
+  cycles_.Finish();
+  EvaluateUnit(ClosedUnit{options_, unit_, table_, cycles_}, out);
+  unit_.Close();
+  // A session that went quiet gives its table back; one that moves straight
+  // on to the next request keeps the slots and stops allocating.
+  const bool idle = why == UnitBoundary::kIdleGap || why == UnitBoundary::kReset ||
+                    why == UnitBoundary::kSessionEnd;
+  if (idle) {
+    table_.Release();
+  } else {
+    table_.Clear();
+  }
+  cycles_.Clear();
+  last_close_ = why;
+}
+
+size_t NPlusOneDetector::ApproximateMemoryBytes() const {
+  return sizeof(*this) - sizeof(unit_) - sizeof(table_) + unit_.MemoryBytes() +
+         table_.MemoryBytes();
+}
+
+}  // namespace ql::analyzer

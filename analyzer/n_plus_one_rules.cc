@@ -1,0 +1,259 @@
+// Turning a closed unit's statistics into findings; see n_plus_one_rules.h.
+#include "analyzer/n_plus_one_rules.h"
+
+#include <algorithm>
+
+#include "analyzer/n_plus_one_shape.h"
+#include "analyzer/n_plus_one_suggest.h"
+
+namespace ql::analyzer {
+namespace {
+
+struct Parent {
+  bool known = false;
+  uint64_t digest = 0;
+  uint64_t rows = 0;
+  const FingerprintEntry* entry = nullptr;  // null when not tracked
+};
+
+Parent FindParent(const UnitTable& table, const FingerprintEntry& e) {
+  Parent parent;
+  if (!e.has_parent) return parent;
+  parent.known = true;
+  parent.digest = e.parent_digest;
+  parent.rows = e.parent_rows;
+  for (int step = 0; step < 8; ++step) {
+    const FingerprintEntry* p = table.Find(parent.digest);
+    // A repeating one-row lookup is part of the loop, not its source.
+    if (p == nullptr || parent.rows > 1 || p->count < 2 || !p->has_parent ||
+        p->parent_digest == e.digest) {
+      break;
+    }
+    parent.digest = p->parent_digest;
+    parent.rows = p->parent_rows;
+  }
+  parent.entry = table.Find(parent.digest);
+  if (parent.entry != nullptr) parent.rows = parent.entry->rows_sent;
+  return parent;
+}
+
+Confidence ConfidenceFor(const Parent& parent, uint64_t repeats) {
+  if (!parent.known || parent.rows <= 1) return Confidence::kLow;
+  return parent.rows >= repeats ? Confidence::kHigh : Confidence::kMedium;
+}
+
+bool PassesTimeGate(const NPlusOneOptions& o, uint64_t total_ns, uint64_t statements) {
+  return total_ns >= o.min_total_ns || statements >= o.min_repeats_fast;
+}
+
+void FillUnit(const UnitTracker& unit, NPlusOneFinding* f) {
+  f->session_id = unit.session_id();
+  f->unit_db_ns = unit.db_ns();
+  f->unit_statements = unit.statements();
+  f->schema = unit.schema();
+  f->user = unit.user();
+  f->route = unit.route();
+  f->controller = unit.controller();
+  f->framework = unit.framework();
+  f->action = unit.action();
+  f->app_name = unit.app_name();
+  f->traceparent = unit.traceparent();
+}
+
+void FillEntry(const FingerprintEntry& e, NPlusOneFinding* f) {
+  f->count = e.count;
+  f->statements = e.count;
+  f->distinct_values = e.filters.Count();
+  f->distinct_estimated = e.filters.estimated();
+  f->max_identical = e.values.MaxCount();
+  f->rows_sent = e.rows_sent;
+  f->first_start_ns = e.first_start_ns;
+  f->last_end_ns = e.last_end_ns;
+  f->total_ns = e.total_ns;
+  f->max_ns = e.max_ns;
+  f->digest = e.digest;
+  f->fingerprint = e.text;
+  f->backend = e.backend;
+  f->backend_mixed = e.backend_mixed;
+  f->silenced = e.silenced;
+}
+
+void FillParent(const Parent& parent, NPlusOneFinding* f) {
+  f->has_parent = parent.known;
+  f->parent_digest = parent.digest;
+  f->parent_rows = parent.rows;
+  if (parent.entry != nullptr) f->parent_fingerprint = parent.entry->text;
+}
+
+void FillTables(const StatementShape& shape, NPlusOneFinding* f) {
+  for (size_t i = 0; i < shape.table_count(); ++i) {
+    const std::string_view table = shape.table(i);
+    if (table.empty() || std::find(f->tables.begin(), f->tables.end(), table) != f->tables.end()) {
+      continue;
+    }
+    f->tables.emplace_back(table);
+  }
+}
+
+// Shapes of a statement and its parent, parsed from the kept texts.
+struct Shapes {
+  StatementShape repeated;
+  StatementShape parent;
+  bool has_parent = false;
+
+  Shapes(const FingerprintEntry& e, const Parent& p) {
+    repeated.Parse(e.text);
+    if (p.entry != nullptr) {
+      parent.Parse(p.entry->text);
+      has_parent = !parent.main_table().empty();
+    }
+  }
+  const StatementShape* parent_or_null() const { return has_parent ? &parent : nullptr; }
+};
+
+class Evaluator {
+ public:
+  Evaluator(const ClosedUnit& c, std::vector<NPlusOneFinding>* out)
+      : c_(c), o_(c.options), out_(out) {}
+
+  void Run() {
+    std::vector<const FingerprintEntry*> order;
+    order.reserve(c_.table.size());
+    for (size_t i = 0; i < c_.table.size(); ++i) order.push_back(&c_.table.entry(i));
+    std::sort(order.begin(), order.end(), [](const FingerprintEntry* a, const FingerprintEntry* b) {
+      return a->first_seq < b->first_seq;
+    });
+    for (const FingerprintEntry* e : order) Entry(*e);
+    for (size_t i = 0; i < c_.cycles.run_count(); ++i) Cycle(c_.cycles.run(i));
+    if (c_.unit.statements() > o_.max_unit_statements) TooMany(order);
+  }
+
+ private:
+  void Entry(const FingerprintEntry& e) {
+    const bool gate = PassesTimeGate(o_, e.total_ns, e.count);
+    if (e.role == NPlusOneRole::kPlainRead) {
+      const bool batch = e.max_literals >= o_.batch_min_literals ||
+                         e.rows_sent / std::max<uint64_t>(e.count, 1) > o_.batch_max_avg_rows;
+      if (e.count >= o_.min_repeats && e.filters.Count() >= o_.min_distinct_values && gate &&
+          !batch) {
+        Emit(FindingKind::kNPlusOne, e);
+      }
+      if (e.values.MaxCount() >= o_.min_duplicates) Emit(FindingKind::kDuplicate, e);
+    } else if (e.role == NPlusOneRole::kSingleRowWrite && o_.detect_write_loops &&
+               e.count >= o_.min_repeats && gate) {
+      Emit(FindingKind::kWriteLoop, e);
+    }
+  }
+
+  void Emit(FindingKind kind, const FingerprintEntry& e) {
+    NPlusOneFinding f;
+    f.kind = kind;
+    FillUnit(c_.unit, &f);
+    FillEntry(e, &f);
+    const Parent parent = FindParent(c_.table, e);
+    FillParent(parent, &f);
+    f.confidence =
+        kind == FindingKind::kDuplicate ? Confidence::kHigh : ConfidenceFor(parent, e.count);
+    const Shapes shapes(e, parent);
+    FillTables(shapes.repeated, &f);
+    f.suggestion = SuggestFix(kind, shapes.repeated, shapes.parent_or_null());
+    out_->push_back(std::move(f));
+  }
+
+  void Cycle(const CycleRun& run) {
+    if (!PassesTimeGate(o_, run.total_ns, run.statements)) return;
+    bool per_object = false;
+    bool silenced = false;
+    uint64_t distinct = 0;
+    for (uint32_t i = 0; i < run.length; ++i) {
+      const FingerprintEntry* m = c_.table.Find(run.digests[i]);
+      if (m == nullptr) {
+        per_object = true;  // not tracked: cannot rule it out
+        continue;
+      }
+      per_object = per_object || m->filters.Count() >= o_.min_distinct_values;
+      silenced = silenced || m->silenced;
+      distinct = std::max(distinct, m->filters.Count());
+    }
+    if (!per_object) return;
+
+    NPlusOneFinding f;
+    f.kind = FindingKind::kRepeatedCycle;
+    FillUnit(c_.unit, &f);
+    f.count = run.repeats;
+    f.statements = run.statements;
+    f.distinct_values = distinct;
+    f.first_start_ns = run.first_start_ns;
+    f.last_end_ns = run.last_end_ns;
+    f.total_ns = run.total_ns;
+    f.max_ns = run.max_ns;
+    f.digest = run.digests[0];
+    f.silenced = silenced;
+    const FingerprintEntry* first = c_.table.Find(run.digests[0]);
+    Parent parent;
+    if (first != nullptr) {
+      f.fingerprint = first->text;
+      f.backend = first->backend;
+      f.backend_mixed = first->backend_mixed;
+      parent = FindParent(c_.table, *first);
+    }
+    FillParent(parent, &f);
+    f.confidence = ConfidenceFor(parent, run.repeats);
+    StatementShape parent_shape;
+    if (parent.entry != nullptr) parent_shape.Parse(parent.entry->text);
+    const StatementShape* parent_ptr = parent_shape.main_table().empty() ? nullptr : &parent_shape;
+    StatementShape member_shape;
+    for (uint32_t i = 0; i < run.length; ++i) {
+      const FingerprintEntry* m = c_.table.Find(run.digests[i]);
+      f.related.push_back({run.digests[i], m ? m->count : 0, m ? m->text : std::string()});
+      if (m == nullptr) continue;
+      member_shape.Parse(m->text);
+      FillTables(member_shape, &f);
+      if (m->role != NPlusOneRole::kPlainRead && m->role != NPlusOneRole::kSingleRowWrite) continue;
+      AppendDistinctSuggestion(SuggestFix(FindingKind::kRepeatedCycle, member_shape, parent_ptr),
+                               &f.suggestion);
+    }
+    out_->push_back(std::move(f));
+  }
+
+  void TooMany(std::vector<const FingerprintEntry*> order) {
+    std::stable_sort(
+        order.begin(), order.end(),
+        [](const FingerprintEntry* a, const FingerprintEntry* b) { return a->count > b->count; });
+    NPlusOneFinding f;
+    f.kind = FindingKind::kTooManyStatements;
+    f.confidence = Confidence::kHigh;
+    FillUnit(c_.unit, &f);
+    f.count = c_.unit.statements();
+    f.statements = c_.unit.statements();
+    f.first_start_ns = c_.unit.start_ns();
+    f.last_end_ns = c_.unit.last_end_ns();
+    f.total_ns = c_.unit.db_ns();
+    f.silenced = c_.unit.silenced();
+    for (const FingerprintEntry* e : order) {
+      if (f.related.size() >= o_.top_fingerprints) break;
+      f.related.push_back({e->digest, e->count, e->text});
+      f.max_ns = std::max(f.max_ns, e->max_ns);
+    }
+    if (!order.empty()) {
+      f.digest = order[0]->digest;
+      f.fingerprint = order[0]->text;
+      f.backend = order[0]->backend;
+      f.backend_mixed = order[0]->backend_mixed;
+    }
+    f.suggestion = SuggestFix(FindingKind::kTooManyStatements, StatementShape{}, nullptr);
+    out_->push_back(std::move(f));
+  }
+
+  const ClosedUnit& c_;
+  const NPlusOneOptions& o_;
+  std::vector<NPlusOneFinding>* out_;
+};
+
+}  // namespace
+
+void EvaluateUnit(const ClosedUnit& closed, std::vector<NPlusOneFinding>* out) {
+  Evaluator(closed, out).Run();
+}
+
+}  // namespace ql::analyzer
