@@ -18,6 +18,10 @@ constexpr uint32_t kBaseBackendCaps = cap::kLongPassword | cap::kLongFlag | cap:
 
 constexpr size_t kMaxAuthPacket = 1 << 20;
 
+// COM_QUIT, framed: length 1, sequence 0.
+constexpr uint8_t kComQuitFrame[] = {0x01, 0x00, 0x00, 0x00, 0x01};
+constexpr protocol::ByteSpan kComQuit(kComQuitFrame, sizeof kComQuitFrame);
+
 std::string Reason(const error_code& ec) {
   if (ec == asio::error::timed_out || ec == asio::error::operation_aborted) return "timed out";
   return ec.message();
@@ -45,7 +49,12 @@ awaitable<std::pair<std::shared_ptr<Transport>, error_code>> Dial(const BackendA
 }  // namespace
 
 BackendConnection::~BackendConnection() {
-  if (transport_) transport_->Close();
+  if (!transport_) return;
+  // Say goodbye so the server does not count an aborted connection; a
+  // connection in the middle of a response cannot take a command, and a TLS
+  // one would need a TLS record, so those are simply closed.
+  if (!broken_ && !transport_->tls_active()) transport_->SendNowIfPossible(kComQuit);
+  transport_->Close();
 }
 
 awaitable<std::optional<protocol::HandshakeV10>> BackendConnection::ProbeGreeting(

@@ -166,6 +166,13 @@ bool Transport::PeerClosedOrSentData() {
   return true;  // 0: closed; >0: data nobody asked for
 }
 
+void Transport::SendNowIfPossible(protocol::ByteSpan data) {
+  if (!socket_.is_open()) return;
+  ssize_t ignored = ::send(socket_.native_handle(), data.data(), data.size(),
+                           MSG_DONTWAIT | MSG_NOSIGNAL);
+  (void)ignored;
+}
+
 void Transport::Close() {
   error_code ignored;
   watchdog_.cancel();

@@ -56,6 +56,9 @@ class Transport : public std::enable_shared_from_this<Transport> {
   // unasked (a server's shutdown notice). One non-blocking peek, no wait.
   bool PeerClosedOrSentData();
 
+  // Best effort, never waits: a few bytes the kernel can take at once.
+  void SendNowIfPossible(protocol::ByteSpan data);
+
   void Close();
   bool is_open() const { return socket_.is_open(); }
   std::string remote_address() const;  // IP only
