@@ -13,27 +13,16 @@
 
 #include "gtest/gtest.h"
 #include "tests/unit/capture_file.h"
+#include "tests/unit/capture_test_support.h"
 
 namespace ql::protocol {
 namespace {
 
 using ql::testing::Capture;
+using ql::testing::LoadNamed;
+using ql::testing::AllCaptureNames;
+using ql::testing::CaptureDir;
 using ql::testing::CapturedFrame;
-
-std::string CaptureDir() { return std::string(QL_TEST_DATA_DIR) + "/captures"; }
-
-const Capture& LoadNamed(const std::string& name) {
-  static std::map<std::string, Capture> cache;
-  auto it = cache.find(name);
-  if (it != cache.end()) return it->second;
-  std::string error;
-  auto c = ql::testing::LoadCapture(CaptureDir() + "/" + name + ".txt", &error);
-  if (!c) {
-    ADD_FAILURE() << "cannot load capture " << name << ": " << error;
-    c.emplace();
-  }
-  return cache.emplace(name, std::move(*c)).first->second;
-}
 
 // The `index`-th command (client frame with sequence id 0) in the first step
 // whose label contains `step`.

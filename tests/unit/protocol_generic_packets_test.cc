@@ -13,28 +13,18 @@
 #include "gtest/gtest.h"
 #include "protocol/constants.h"
 #include "tests/unit/capture_file.h"
+#include "tests/unit/capture_test_support.h"
 
 namespace ql::protocol {
 namespace {
 
 using ql::testing::Capture;
+using ql::testing::LoadNamed;
+using ql::testing::AllCaptureNames;
+using ql::testing::CaptureDir;
 using ql::testing::CapturedFrame;
 
 // --- capture helpers -------------------------------------------------------
-
-const Capture& LoadNamed(const std::string& name) {
-  static std::map<std::string, Capture> cache;
-  auto it = cache.find(name);
-  if (it != cache.end()) return it->second;
-  std::string error;
-  auto c = ql::testing::LoadCapture(std::string(QL_TEST_DATA_DIR) + "/captures/" + name + ".txt",
-                                    &error);
-  if (!c) {
-    ADD_FAILURE() << "cannot load capture " << name << ": " << error;
-    c.emplace();
-  }
-  return cache.emplace(name, std::move(*c)).first->second;
-}
 
 // Capabilities in effect on the captured connection.
 uint32_t NegotiatedCaps(const Capture& c) { return c.client_capabilities & c.server_capabilities; }

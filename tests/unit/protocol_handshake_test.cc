@@ -17,37 +17,17 @@
 #include "gtest/gtest.h"
 #include "protocol/constants.h"
 #include "tests/unit/capture_file.h"
+#include "tests/unit/capture_test_support.h"
 
 namespace ql::protocol {
 namespace {
 
 using ql::testing::Capture;
+using ql::testing::LoadNamed;
+using ql::testing::AllCaptureNames;
+using ql::testing::CaptureDir;
 using ql::testing::CapturedFrame;
 using ql::testing::ToHex;
-
-std::string CaptureDir() { return std::string(QL_TEST_DATA_DIR) + "/captures"; }
-
-const Capture& LoadNamed(const std::string& name) {
-  static std::map<std::string, Capture> cache;
-  auto it = cache.find(name);
-  if (it != cache.end()) return it->second;
-  std::string error;
-  auto c = ql::testing::LoadCapture(CaptureDir() + "/" + name + ".txt", &error);
-  if (!c) {
-    ADD_FAILURE() << "cannot load capture " << name << ": " << error;
-    c.emplace();
-  }
-  return cache.emplace(name, std::move(*c)).first->second;
-}
-
-std::vector<std::string> AllCaptureNames() {
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(CaptureDir())) {
-    if (e.path().extension() == ".txt") names.push_back(e.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 std::string HexOf(std::string_view s) { return ToHex(Bytes(s.begin(), s.end())); }
 
