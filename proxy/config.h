@@ -25,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "analyzer/route_rules.h"
 
 namespace ql::proxy {
 
@@ -53,6 +54,7 @@ struct Config {
   HostPort admin_listen{"127.0.0.1", 9033};
   std::optional<HostPort> primary;           // required for running (Validate checks)
   std::vector<HostPort> replicas;
+  std::vector<uint32_t> replica_weights;      // parallel to replicas; FinishConfig fills 1s
   std::vector<UserEntry> users;               // at least one required
   // --backend-user: backend credentials for every user that has none of its own. The loaders have
   // already copied them into users[]; they are kept here only so the value can be shown and overridden.
@@ -76,6 +78,24 @@ struct Config {
   int digest_max_entries = 2000;              // per worker
   int metrics_top_digests = 200;              // per-digest /metrics series; the rest digest="other"
   std::string config_file;                    // where it came from, if any
+
+  // Read/write splitting, session state, pools and the backend monitor.
+  bool read_write_split = true;               // --read-write-split on|off (off: all to the primary)
+  double read_after_write_window_s = 1;       // reads after a write go to the primary; 0 = off
+  bool causal_reads = false;                  // replica waits for the session's last write GTID
+  double causal_reads_timeout_s = 1;          // then the read goes to the primary
+  double max_replication_lag_s = 10;          // a replica further behind gets no new reads
+  double monitor_interval_s = 1;              // backend monitor: one round per interval
+  int monitor_healthy_checks = 2;             // consecutive good checks before a replica takes reads again
+  std::string monitor_user;                   // default: the first user's backend credentials
+  std::string monitor_password;
+  std::string heartbeat_table;                // "db.table" (pt-heartbeat ts column) for lag; empty = replica status
+  std::string replica_selection = "least-outstanding";  // or "weighted"
+  std::vector<std::string> read_only_routines;  // stored functions/procedures a replica may run
+  std::vector<analyzer::RouteRule> route_rules;  // --route-rule, first match wins
+  int pool_max_connections = 200;             // per worker and backend (idle + in use)
+  double pool_idle_timeout_s = 60;            // idle pooled connections older than this are closed
+  double pool_wait_timeout_s = 5;             // waiting for a pooled connection ends in ERR 1040
 };
 
 struct CommandLine {

@@ -18,6 +18,7 @@
 #include "protocol/constants.h"
 #include "proxy/asio.h"
 #include "proxy/backend_connection.h"
+#include "proxy/backend_health.h"
 #include "proxy/config.h"
 #include "proxy/slow_log_writer.h"
 #include "proxy/statement_recorder.h"
@@ -134,6 +135,9 @@ struct WorkerContext {
   absl::flat_hash_set<std::string> sha2_fast_path;
   StatementRecorder recorder;
   SessionRegistry sessions;
+  // The backend monitor's latest view (posted to this worker's io_context
+  // after every round); null until the first round.
+  HealthSnapshotPtr health;
 };
 
 }  // namespace ql::proxy
