@@ -9,15 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "analyzer/statement_record.h"  // BackendRole
 #include "proxy/backend_connection.h"
 
 namespace ql::proxy {
 
-enum class BackendRole : uint8_t { kPrimary, kReplica };
-
 struct BackendHealth {
   BackendAddress address;
-  BackendRole role = BackendRole::kReplica;
+  analyzer::BackendRole role = analyzer::BackendRole::kReplica;
   uint32_t weight = 1;
   bool up = false;                   // the last connect + ping worked
   bool read_only = false;            // @@read_only
