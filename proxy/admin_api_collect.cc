@@ -28,28 +28,29 @@ std::string_view CutUtf8(std::string_view s, size_t max) {
 }
 
 void AddBackendConnection(std::vector<BackendConnectionCount>& counts, std::string_view backend,
-                          analyzer::BackendRole role, int64_t n) {
+                          analyzer::BackendRole role, int64_t n, int64_t idle) {
   for (auto& c : counts) {
     if (c.backend == backend) {
       c.connections += n;
+      c.idle += idle;
       return;
     }
   }
-  counts.push_back({std::string(backend), role, n});
+  counts.push_back({std::string(backend), role, n, idle});
 }
 
 // Runs on the worker's thread.
 void FillReport(const WorkerContext& ctx, unsigned parts, WorkerReport* out) {
   if (parts & kCollectMetrics) out->metrics = ctx.recorder.metrics();
   if (parts & kCollectDigests) ctx.recorder.digests().SnapshotInto(&out->digests);
-  // Backend connections held by sessions: counted for metrics and sessions.
-  if (parts & (kCollectMetrics | kCollectSessions)) {
-    for (const auto& [id, e] : ctx.sessions.entries()) {
-      const BackendConnection* backend =
-          e.refs.backend != nullptr ? e.refs.backend->get() : nullptr;
-      if (backend == nullptr) continue;
-      const std::string name = backend->address().Name();
-      AddBackendConnection(out->backend_connections, name, BackendRoleOf(ctx.shared, name), 1);
+  // Backend connections open in the worker's pool (held by sessions, being
+  // reset, or idle).
+  if ((parts & (kCollectMetrics | kCollectSessions)) && ctx.pool) {
+    for (size_t b = 0; b < ctx.pool->backend_count(); ++b) {
+      const PoolCounts c = ctx.pool->counts(b);
+      const std::string name = ctx.pool->address(b).Name();
+      AddBackendConnection(out->backend_connections, name, BackendRoleOf(ctx.shared, name),
+                           int64_t(c.in_use + c.idle), int64_t(c.idle));
     }
   }
   if (parts & kCollectSessions) {
@@ -137,7 +138,7 @@ ProxySnapshot SnapshotCollector::Collect(unsigned parts) {
     }
     for (auto& s : r.sessions) snap.sessions.push_back(std::move(s));
     for (const auto& c : r.backend_connections) {
-      AddBackendConnection(snap.backend_connections, c.backend, c.role, c.connections);
+      AddBackendConnection(snap.backend_connections, c.backend, c.role, c.connections, c.idle);
     }
   }
   std::sort(snap.sessions.begin(), snap.sessions.end(),

@@ -54,7 +54,8 @@ inline constexpr size_t kSessionFingerprintBytes = 1024;
 struct BackendConnectionCount {
   std::string backend;
   analyzer::BackendRole role = analyzer::BackendRole::kNone;
-  int64_t connections = 0;
+  int64_t connections = 0;  // open: in use, being reset, or idle in the pool
+  int64_t idle = 0;
 };
 
 enum CollectPart : unsigned {

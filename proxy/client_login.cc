@@ -9,6 +9,7 @@
 #include "protocol/handshake.h"
 #include "protocol/server_auth.h"
 #include "proxy/client_session.h"
+#include "proxy/backend_exchange.h"
 #include "proxy/logging.h"
 
 namespace ql::proxy {
@@ -114,8 +115,16 @@ awaitable<bool> ClientSession::Login() {
                              response->auth_response, seq)) {
     co_return false;
   }
-  schema_ = (client_caps_ & cap::kConnectWithDb) ? response->database : std::string();
-  if (!co_await ConnectBackend(seq)) co_return false;
+  state_.Reset((client_caps_ & cap::kConnectWithDb) ? response->database : std::string(),
+               charset_);
+  schema_ = state_.schema();
+  // The primary connection is taken now, so that an unknown database or a
+  // backend that refuses the login reaches the client as the server said it.
+  const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, seq);
+  if (ready != SlotOutcome::kReady) {
+    co_await FlushQueued();
+    co_return false;
+  }
   if (co_await SendOk(seq)) co_return false;
   reader_.set_max_packet_size(kMaxCommandSize);
   LogDebug(absl::StrCat("client ", Describe(), " logged in"));
@@ -172,16 +181,30 @@ awaitable<bool> ClientSession::ChangeUser(ByteSpan packet) {
     // Like MariaDB: the ERR is sent and the session goes on as the old user,
     // with the server's default character set (MariaDB resets it).
     user_ = previous_user;
-    if (backend_ && !co_await RunOnBackend(kResetToServerCharset)) backend_->MarkBroken();
+    HeldBackend& primary = held_[kPrimarySlot];
+    if (primary.conn) {
+      ExchangeResult r = co_await ExchangeQuery(*primary.conn, kResetToServerCharset,
+                                                timeouts_.backend_read);
+      if (!r.ok()) primary.conn->MarkBroken();
+    }
+    state_.RecordSet(kResetToServerCharset);
+    state_.MarkSynced(&primary.applied, state_.autocommit());
     co_return true;
   }
-  // The backend session belongs to the old user: start over with a new one.
-  DropBackend();
-  open_statements_ = 0;
-  autocommit_ = true;
-  schema_ = request->database;
+  // The backend sessions belong to the old user: start over.
+  ReleaseAll();
+  prepared_.Clear();
+  pins_.Clear();
+  wrote_ = false;
+  last_gtid_.clear();
   if (request->character_set) charset_ = uint8_t(*request->character_set);
-  if (!co_await ConnectBackend(seq)) co_return true;
+  state_.Reset(request->database, charset_);
+  schema_ = state_.schema();
+  const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, seq);
+  if (ready != SlotOutcome::kReady) {
+    co_await FlushQueued();
+    co_return ready == SlotOutcome::kErrorQueued;
+  }
   co_return !co_await SendOk(seq);
 }
 

@@ -1,8 +1,11 @@
-// ClientSession's command phase: read a command, make sure a backend
-// connection is there, forward the command and relay the response; decide
-// what a failure means for the client (an ERR and carry on, or disconnect).
+// ClientSession's command phase: read a command, pick the connection that
+// serves it, send it and relay the response; retry a failed replica read on
+// the primary; learn the session's state from what succeeded; decide what a
+// failure means for the client (an ERR and carry on, or disconnect).
 #include "proxy/client_session.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "protocol/constants.h"
 #include "protocol/generic_packets.h"
@@ -36,14 +39,14 @@ ClientSession::ClientSession(WorkerContext& worker, tcp::socket socket)
                Seconds(c.client_idle_timeout_s)};
   connection_id_ = worker.NextConnectionId();
   peer_ = client_->remote_address();
-  worker_.sessions.Register(connection_id_, {&peer_, &user_, &schema_, &current_, &backend_});
+  worker_.sessions.Register(connection_id_, {&peer_, &user_, &schema_, &current_, &held_[kPrimarySlot].conn});
   error_code ignored;
   client_->socket().set_option(tcp::no_delay(true), ignored);
 }
 
 ClientSession::~ClientSession() {
   worker_.sessions.Unregister(connection_id_);
-  DropBackend();
+  ReleaseAll();
   client_->Close();
 }
 
@@ -81,77 +84,13 @@ awaitable<error_code> ClientSession::SendOk(uint8_t seq) {
   co_return co_await SendPacket(payload, seq);
 }
 
-void ClientSession::DropBackend() {
-  backend_.reset();
-  prepared_.clear();  // statement ids belonged to that backend session
-  last_status_ = protocol::status::kAutocommit;
-}
-
 bool ClientSession::SessionSurvivesReconnect() const {
-  // A fresh backend session has no transaction and no prepared statements:
-  // a client that had some must learn they are gone, not carry on.
-  if (open_statements_ > 0) return false;
+  // A fresh primary session has no transaction: a client that had one must
+  // learn it is gone, not carry on and commit half of it. Pins are state
+  // (temporary tables, locks) that died with the connection too.
   if (last_status_ & protocol::status::kInTrans) return false;
+  if (!pins_.empty()) return false;
   return true;
-}
-
-awaitable<bool> ClientSession::RunOnBackend(std::string_view sql) {
-  protocol::Bytes command;
-  protocol::EncodeStringCommand(command, Command::kQuery, sql);
-  Transport& backend = backend_->transport();
-  backend.SetTimeout(timeouts_.backend_read);
-  uint8_t seq = 0;
-  if (co_await backend.WritePacket(command, seq)) co_return false;
-  tracker_.Start(protocol::ResponseKind::kResultSet, backend_->capabilities());
-  protocol::PacketReader reader(1u << 24);
-  while (!tracker_.done()) {
-    if (co_await backend.ReadPacket(reader)) co_return false;
-    auto event = tracker_.OnFrame(uint32_t(reader.packet().size()), reader.packet());
-    if (!event.ok() || *event == protocol::ResponseTracker::Event::kLocalInfileRequest) {
-      co_return false;
-    }
-  }
-  co_return tracker_.summary().error_code == 0;
-}
-
-awaitable<bool> ClientSession::ConnectBackend(uint8_t error_seq) {
-  const SharedState& shared = worker_.shared;
-  BackendLogin login;
-  login.username = user_->backend_name.empty() ? user_->name : user_->backend_name;
-  login.password = user_->backend_name.empty() ? user_->password : user_->backend_password;
-  login.database = schema_;
-  login.client_capabilities = client_caps_;
-  login.client_mariadb_capabilities = client_mariadb_caps_;
-  login.character_set = charset_;
-  BackendTls tls{shared.backend_tls.get(), !shared.config.backend_tls_ca.empty()};
-  auto outcome = co_await BackendConnection::Connect(shared.primary, login, tls,
-                                                     Seconds(shared.config.connect_timeout_s));
-  if (!outcome.connection) {
-    worker_.recorder.metrics().BackendConnectFailed(shared.primary.Name());
-    LogWarn(absl::StrCat("client ", Describe(), ": backend ", shared.primary.Name(), ": ",
-                         outcome.error.message));
-    QueueError(outcome.error, error_seq);
-    co_await FlushQueued();
-    co_return false;
-  }
-  backend_ = std::move(outcome.connection);
-  backend_idle_since_ = Clock::now();
-  last_status_ = protocol::status::kAutocommit;
-  if (!autocommit_ && !co_await RunOnBackend("SET autocommit=0")) {
-    // Without it the client's statements would commit one by one.
-    std::string name = backend_->address().Name();
-    DropBackend();
-    QueueError(BackendLost(name, "could not restore autocommit=0"), error_seq);
-    co_await FlushQueued();
-    co_return false;
-  }
-  if (!autocommit_) last_status_ = 0;
-  // Keep what clients are told about "the server" current.
-  worker_.profile.version = backend_->greeting().server_version;
-  worker_.profile.capabilities = backend_->greeting().capabilities;
-  worker_.profile.mariadb_capabilities = backend_->greeting().mariadb_capabilities;
-  worker_.profile.character_set = backend_->greeting().character_set;
-  co_return true;
 }
 
 awaitable<bool> ClientSession::ServeCommand() {
@@ -161,11 +100,10 @@ awaitable<bool> ClientSession::ServeCommand() {
       LogWarn(absl::StrCat("client ", Describe(), ": ", reader_.error().message()));
       if (reader_.error().code() == absl::StatusCode::kResourceExhausted) {
         QueueError(PacketTooLarge(), reader_.next_sequence_id());
-    co_await FlushQueued();
       } else {
         QueueError(PacketsOutOfOrder(), reader_.next_sequence_id());
-    co_await FlushQueued();
       }
+      co_await FlushQueued();
     }
     co_return false;
   }
@@ -188,6 +126,14 @@ awaitable<bool> ClientSession::ServeCommand() {
       co_return false;
     case Command::kChangeUser:
       co_return co_await ChangeUser(packet);
+    case Command::kStmtPrepare:
+      co_return co_await Prepare(packet, reply_seq);
+    case Command::kStmtExecute:
+    case Command::kStmtClose:
+    case Command::kStmtReset:
+    case Command::kStmtSendLongData:
+    case Command::kStmtFetch:
+      co_return co_await ForwardStatementCommand(packet, info);
     default:
       co_return co_await Forward(packet, info);
   }
@@ -199,154 +145,251 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
   connect_ns_ = 0;
+  statement_command_id_ = 0;
+  sync_ns_ = 0;
   const bool is_statement = IdentifyStatement(info, packet);
   SessionRegistry::Activity activity(worker_.sessions, connection_id_, is_statement,
                                      command_wall_start_ns_);
-  uint8_t seq = reader_.first_sequence_id();
+  const uint8_t seq = reader_.first_sequence_id();
   const uint8_t reply_seq = reader_.next_sequence_id();
-  if (backend_ && (backend_->broken() || BackendWentAwayWhileIdle())) {
-    std::string name = backend_->address().Name();
-    bool survives = SessionSurvivesReconnect();
-    LogInfo(absl::StrCat("client ", Describe(), ": backend ", name, " closed while idle"));
-    DropBackend();
-    if (!survives) {
-      // The transaction or prepared statements died with it: say so and end.
-      QueueError(BackendLost(name, "closed while idle"), reply_seq);
-    co_await FlushQueued();
-      co_return false;
+  const int slot = ChooseSlot(is_statement);
+  co_return co_await SendAndRelay(packet, info, slot, seq, reply_seq, is_statement);
+}
+
+awaitable<bool> ClientSession::SendAndRelay(ByteSpan packet, const protocol::CommandInfo& info,
+                                            int slot, uint8_t seq, uint8_t reply_seq,
+                                            bool is_statement) {
+  bool causal_checked = false;
+  // At most: the replica, then the primary.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    SlotOutcome ready = co_await ReadySlot(slot, reply_seq);
+    if (ready == SlotOutcome::kReady && slot == kReplicaSlot && !causal_checked &&
+        worker_.shared.config.causal_reads && wrote_ && !transaction_on_replica_) {
+      causal_checked = true;
+      const bool caught_up = co_await WaitForCausalRead();
+      if (!caught_up) ready = SlotOutcome::kRetryOnPrimary;
     }
-  }
-  if (!backend_) {
-    // Nothing to close or reset on a backend that is not there.
-    if (info.command == Command::kStmtClose) co_return true;
-    const Clock::time_point connect_start = Clock::now();
-    if (!co_await ConnectBackend(reply_seq)) co_return true;
-    connect_ns_ = uint64_t((Clock::now() - connect_start).count());
-  }
-  Transport& backend = backend_->transport();
-  backend.SetTimeout(timeouts_.backend_read);
-  if (error_code ec = co_await backend.WritePacket(packet, seq); ec) {
-    std::string name = backend_->address().Name();
-    DropBackend();
-    QueueError(BackendLost(name, Reason(ec)), reply_seq);
-    co_await FlushQueued();
-    co_return SessionSurvivesReconnect();
-  }
-  command_sent_ = Clock::now();
-  tracker_.Start(info.response, backend_->capabilities());
-  if (tracker_.done()) {
-    AfterResponse(info, packet);
-    co_return true;
-  }
-  RelayResult result = co_await relay_.Relay(backend, *client_, tracker_, timeouts_, reply_seq);
-  backend_idle_since_ = Clock::now();
-  switch (result.status) {
-    case RelayStatus::kComplete:
-      if (is_statement) RecordStatement(info, packet, result);
-      AfterResponse(info, packet);
-      co_return true;
-    case RelayStatus::kBackendFailed: {
-      std::string name = backend_->address().Name();
-      bool survives = SessionSurvivesReconnect();
-      LogWarn(absl::StrCat("client ", Describe(), ": backend ", name, " lost: ",
-                           result.detail.empty() ? Reason(result.ec) : result.detail));
-      DropBackend();
-      QueueError(BackendLost(name, Reason(result.ec)), reply_seq);
-    co_await FlushQueued();
-      co_return survives;
+    if (ready == SlotOutcome::kReady && statement_command_id_ != 0) {
+      ready = co_await PrepareStatementOn(slot, reply_seq);
     }
-    case RelayStatus::kBackendFailedMidway:
-      LogWarn(absl::StrCat("client ", Describe(), ": backend ", backend_->address().Name(),
-                           " lost in the middle of a response: ", Reason(result.ec)));
-      co_return false;
-    case RelayStatus::kClientFailed:
-      // The backend still has the rest of the response to send: never reuse it.
-      backend_->MarkBroken();
-      co_return false;
-    case RelayStatus::kProtocolError:
-      LogError(absl::StrCat("client ", Describe(), ": backend ", backend_->address().Name(),
-                            " protocol error: ", result.detail));
-      backend_->MarkBroken();
-      co_return false;
+    if (ready == SlotOutcome::kRetryOnPrimary && slot == kReplicaSlot) {
+      slot = kPrimarySlot;
+      route_ = {false, RouteReason::kNoUsableReplica};
+      continue;
+    }
+    if (ready != SlotOutcome::kReady) {
+      co_await FlushQueued();
+      co_return ready == SlotOutcome::kErrorQueued;
+    }
+    HeldBackend& held = held_[slot];
+    Transport& backend = held.conn->transport();
+    backend.SetTimeout(timeouts_.backend_read);
+    ByteSpan to_send = packet;
+    if (statement_command_id_ != 0) {
+      // The command carries the statement id of this connection.
+      PreparedStatement* st = prepared_.Find(statement_command_id_);
+      bool ok = st != nullptr && packet.size() >= kStatementIdOffset + 4;
+      if (ok && info.command == Command::kStmtExecute) {
+        ok = RewriteExecute(packet, slot, *st, &rewritten_);
+      } else if (ok) {
+        rewritten_.assign(packet.begin(), packet.end());
+        PatchStatementId(rewritten_.data() + kStatementIdOffset, st->backend_id[slot]);
+      }
+      if (!ok) {
+        QueueError(MalformedPacket(protocol::CommandName(info.command)), reply_seq);
+        co_await FlushQueued();
+        co_return false;
+      }
+      to_send = rewritten_;
+    }
+    uint8_t send_seq = seq;
+    if (slot == kReplicaSlot) worker_.replicas.StatementStarted(replica_backend_);
+    error_code write_ec = co_await backend.WritePacket(to_send, send_seq);
+    RelayResult result;
+    if (write_ec) {
+      result.status = RelayStatus::kBackendFailed;
+      result.ec = write_ec;
+    } else {
+      command_sent_ = Clock::now();
+      tracker_.Start(info.response, held.conn->capabilities());
+      if (tracker_.done()) {
+        if (slot == kReplicaSlot) worker_.replicas.StatementEnded(replica_backend_);
+        AfterResponse(info, packet, slot);
+        co_return true;
+      }
+      result = co_await relay_.Relay(backend, *client_, tracker_, timeouts_, reply_seq);
+    }
+    if (slot == kReplicaSlot) worker_.replicas.StatementEnded(replica_backend_);
+    held.idle_since = Clock::now();
+    switch (result.status) {
+      case RelayStatus::kComplete:
+        if (is_statement) RecordStatement(info, packet, result, slot);
+        AfterResponse(info, packet, slot);
+        co_return true;
+      case RelayStatus::kBackendFailed: {
+        std::string name = SlotName(slot);
+        LogWarn(absl::StrCat("client ", Describe(), ": backend ", name, " lost: ",
+                             result.detail.empty() ? Reason(result.ec) : result.detail));
+        held.conn->MarkBroken();
+        if (slot == kReplicaSlot && !transaction_on_replica_) {
+          // Nothing reached the client and a read changes nothing: the
+          // primary answers instead, unnoticed.
+          worker_.replicas.MarkFailed(worker_.health.get(), replica_backend_);
+          worker_.recorder.metrics().ReadRetried();
+          ReleaseSlot(slot);
+          slot = kPrimarySlot;
+          route_ = {false, RouteReason::kNoUsableReplica};
+          continue;
+        }
+        const bool survives = slot == kReplicaSlot || SessionSurvivesReconnect();
+        ReleaseSlot(slot);
+        QueueError(BackendLost(name, Reason(result.ec)), reply_seq);
+        co_await FlushQueued();
+        co_return survives;
+      }
+      case RelayStatus::kBackendFailedMidway:
+        LogWarn(absl::StrCat("client ", Describe(), ": backend ", SlotName(slot),
+                             " lost in the middle of a response: ", Reason(result.ec)));
+        held.conn->MarkBroken();
+        co_return false;
+      case RelayStatus::kClientFailed:
+        // The backend still has the rest of the response to send: never reuse it.
+        held.conn->MarkBroken();
+        co_return false;
+      case RelayStatus::kProtocolError:
+        LogError(absl::StrCat("client ", Describe(), ": backend ", SlotName(slot),
+                              " protocol error: ", result.detail));
+        held.conn->MarkBroken();
+        co_return false;
+    }
+    co_return false;
   }
   co_return false;
 }
 
-bool ClientSession::BackendWentAwayWhileIdle() {
-  // Only connections idle for a while are checked: a busy one would have
-  // shown a failure on its last response, and the check costs a syscall.
-  if (Clock::now() - backend_idle_since_ < std::chrono::seconds(1)) return false;
-  return backend_->transport().PeerClosedOrSentData();
-}
-
-void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan packet) {
+void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan packet, int slot) {
   const protocol::ResponseSummary& s = tracker_.summary();
+  const bool ok = s.error_code == 0;
+  HeldBackend& held = held_[slot];
   if (s.status_known) {
-    last_status_ = s.status_flags;
-    autocommit_ = (s.status_flags & protocol::status::kAutocommit) != 0;
+    const bool in_trans = (s.status_flags & protocol::status::kInTrans) != 0;
+    if (slot == kPrimarySlot) {
+      last_status_ = s.status_flags;
+      const bool autocommit = (s.status_flags & protocol::status::kAutocommit) != 0;
+      if (autocommit != state_.autocommit()) state_.SetAutocommit(autocommit);
+      held.applied.autocommit = autocommit ? 1 : 0;
+    } else {
+      transaction_on_replica_ = in_trans;
+    }
   }
-  bool ok = s.error_code == 0;
   if (!s.session_state.empty()) {
-    // USE inside COM_QUERY: the server reports the new schema when tracking is on.
     auto entries = protocol::DecodeSessionState(s.session_state);
     if (entries.ok()) {
       for (const auto& e : *entries) {
-        if (e.type == protocol::SessionTrackType::kSchema) schema_.assign(e.value);
+        if (e.type == protocol::SessionTrackType::kSchema && slot == kPrimarySlot) {
+          state_.SetSchema(e.value);
+          held.applied.schema.assign(e.value);
+        } else if (e.type == protocol::SessionTrackType::kSystemVariables &&
+                   e.name == "last_gtid" && !e.value.empty()) {
+          last_gtid_.assign(e.value);
+        }
       }
     }
   }
   switch (info.command) {
-    case Command::kInitDb:
-      if (ok) schema_.assign(protocol::AsStringView(packet.subspan(1)));
+    case Command::kQuery:
+      AfterStatement(slot, ok, protocol::AsStringView(packet.subspan(1)));
       break;
-    case Command::kStmtPrepare:
+    case Command::kInitDb:
       if (ok) {
-        ++open_statements_;
-        prepared_[s.statement_id] = current_;
+        state_.SetSchema(protocol::AsStringView(packet.subspan(1)));
+        held.applied.schema = state_.schema();
       }
       break;
-    case Command::kStmtClose:
-      if (open_statements_ > 0) --open_statements_;
-      if (auto close = protocol::DecodeStatementIdCommand(packet); close.ok()) {
-        prepared_.erase(close->statement_id);
+    case Command::kSetOption:
+      if (ok && packet.size() >= 3) {
+        const bool on = packet[1] == 0 && packet[2] == 0;
+        state_.SetMultiStatements(on);
+        held.applied.multi_statements = on ? 1 : 0;
       }
       break;
     case Command::kResetConnection:
       if (ok) {
-        open_statements_ = 0;
-        prepared_.clear();
+        // The primary connection starts over; the replica is given back.
+        state_.Reset(state_.schema(), charset_);
+        state_.MarkSynced(&held.applied, true);
+        last_status_ = protocol::status::kAutocommit;
+        pins_.Clear();
+        wrote_ = false;
+        ReleaseSlot(kReplicaSlot);
+        prepared_.ForEach([](uint32_t, PreparedStatement&) {});
+        prepared_.Clear();
       }
       break;
     default:
       break;
   }
+  schema_ = state_.schema();
+}
+
+void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
+  const analyzer::Classification& c = classification_;
+  if (slot != kPrimarySlot) return;
+  if (c.statement_class != analyzer::StatementClass::kRead &&
+      c.statement_class != analyzer::StatementClass::kSessionState) {
+    // Writes, DDL, locking reads and anything not understood count as a
+    // write for the read-after-write window (an error may have written too).
+    last_write_ = Clock::now();
+    wrote_ = true;
+  }
+  if (!ok) return;
+  PinReasons pins = PinsAfter(c);
+  if (c.primary_reasons.Has(analyzer::PrimaryReason::kLockTables) &&
+      absl::StartsWith(current_.fingerprint, "unlock")) {
+    pins_.Remove(PinReason::kLockTables);
+    pins.Remove(PinReason::kLockTables);
+  }
+  if (c.statement_class == analyzer::StatementClass::kSessionState &&
+      !c.session_changes.empty()) {
+    const analyzer::SessionChanges replayable{
+        analyzer::SessionChange::kSetNames, analyzer::SessionChange::kSetCharacterSet,
+        analyzer::SessionChange::kSetSessionVariable, analyzer::SessionChange::kSetTransaction,
+        analyzer::SessionChange::kSetAutocommit, analyzer::SessionChange::kSetUserVariable};
+    bool is_set = false;
+    for (int i = 0; i < analyzer::kSessionChangeCount; ++i) {
+      auto change = analyzer::SessionChange(i);
+      if (c.session_changes.Has(change) && replayable.Has(change)) is_set = true;
+    }
+    const bool only_autocommit =
+        c.session_changes == analyzer::SessionChanges{analyzer::SessionChange::kSetAutocommit};
+    // SET TRANSACTION without SESSION only shapes the next transaction.
+    const bool next_transaction_only =
+        c.session_changes == analyzer::SessionChanges{analyzer::SessionChange::kSetTransaction} &&
+        !absl::StrContains(absl::AsciiStrToLower(absl::string_view(text.data(), text.size())), "session");
+    if (is_set && !only_autocommit && !next_transaction_only) {
+      if (!state_.RecordSet(text)) pins.Add(PinReason::kSessionHistory);
+      state_.MarkSynced(&held_[kPrimarySlot].applied, state_.autocommit());
+    }
+  }
+  Pin(pins);
 }
 
 bool ClientSession::IdentifyStatement(const protocol::CommandInfo& info, ByteSpan packet) {
   switch (info.command) {
-    case Command::kQuery:
-      worker_.recorder.Analyze(protocol::AsStringView(packet.subspan(1)), &current_);
-      return true;
-    case Command::kStmtPrepare:
-      // Analyzed now, recorded at each COM_STMT_EXECUTE of the statement.
-      worker_.recorder.Analyze(protocol::AsStringView(packet.subspan(1)), &current_);
-      return false;
-    case Command::kStmtExecute: {
-      auto header = protocol::DecodeStmtExecuteHeader(packet);
-      auto it = header.ok() ? prepared_.find(header->statement_id) : prepared_.end();
-      if (it == prepared_.end()) return false;
-      current_.digest = it->second.digest;
-      current_.fingerprint.assign(it->second.fingerprint);
-      current_.statement_class = it->second.statement_class;
+    case Command::kQuery: {
+      std::string_view sql = protocol::AsStringView(packet.subspan(1));
+      worker_.recorder.Analyze(sql, &current_, &classification_);
+      hint_ = FindRouteHint(sql);
       return true;
     }
     default:
+      hint_ = RouteHint::kNone;
       return false;
   }
 }
 
 void ClientSession::RecordStatement(const protocol::CommandInfo& info, ByteSpan packet,
-                                    const RelayResult& result) {
+                                    const RelayResult& result, int slot) {
   const protocol::ResponseSummary& s = tracker_.summary();
   const Clock::time_point now = Clock::now();
   analyzer::StatementRecord r;
@@ -356,12 +399,13 @@ void ClientSession::RecordStatement(const protocol::CommandInfo& info, ByteSpan 
   r.user = user_ ? std::string_view(user_->name) : std::string_view();
   r.client_address = peer_;
   r.session_id = connection_id_;
-  r.backend_role = analyzer::BackendRole::kPrimary;
+  r.backend_role = SlotRole(slot);
   r.statement_class = current_.statement_class;
   r.command = info.command == Command::kStmtExecute ? analyzer::CommandKind::kPrepared
                                                      : analyzer::CommandKind::kText;
   r.start_time_ns = command_wall_start_ns_;
   r.pool_wait_ns = connect_ns_;
+  r.state_sync_ns = sync_ns_;
   if (result.first_byte >= command_sent_) {
     r.backend_first_byte_ns = uint64_t((result.first_byte - command_sent_).count());
   }

@@ -1,9 +1,12 @@
 // ClientSession: one client connection, served by one coroutine on the worker
 // that accepted it. It terminates the MySQL protocol: greets the client,
-// authenticates it against the configured users, opens a backend connection
-// with the client's capabilities, schema and character set, and then relays
-// every command and its response. Login and COM_CHANGE_USER live in
-// client_login.cc; the command loop in client_session.cc.
+// authenticates it against the configured users, takes a primary connection
+// from the worker's pool, and then routes every command: plain reads to a
+// replica connection, everything else to the primary, with the session's
+// state replayed on whichever connection serves it. Login and
+// COM_CHANGE_USER live in client_login.cc; the command loop in
+// client_session.cc; routing, connections and state sync in
+// client_routing.cc; prepared statements in client_prepared.cc.
 #pragma once
 
 #include <memory>
@@ -14,6 +17,10 @@
 #include "protocol/response_tracker.h"
 #include "proxy/asio.h"
 #include "proxy/backend_connection.h"
+#include "proxy/backend_pool.h"
+#include "proxy/prepared_statements.h"
+#include "proxy/route_planner.h"
+#include "proxy/session_state.h"
 #include "proxy/mysql_errors.h"
 #include "absl/container/flat_hash_map.h"
 #include "proxy/response_relay.h"
@@ -26,6 +33,22 @@ namespace ql::proxy {
 // MariaDB's own ceiling for one packet (max_allowed_packet can go no higher).
 inline constexpr size_t kMaxCommandSize = size_t(1) << 30;
 
+// One backend connection a session holds, and what it has applied of the
+// session's state.
+struct HeldBackend {
+  std::unique_ptr<BackendConnection> conn;
+  PoolKey key;
+  AppliedState applied;
+  Clock::time_point idle_since;
+};
+
+enum class SlotOutcome : uint8_t {
+  kReady,
+  kRetryOnPrimary,  // a replica could not serve; nothing was sent to the client
+  kErrorQueued,     // the client's ERR is queued; the session goes on
+  kErrorQueuedEnd,  // the client's ERR is queued; then the session ends
+};
+
 class ClientSession {
  public:
   ClientSession(WorkerContext& worker, tcp::socket socket);
@@ -34,6 +57,9 @@ class ClientSession {
   awaitable<void> Run();
 
  private:
+  static constexpr int kPrimarySlot = 0;
+  static constexpr int kReplicaSlot = 1;
+
   // Login (client_login.cc).
   awaitable<bool> Login();
   awaitable<bool> Authenticate(std::string_view user, std::string_view plugin,
@@ -45,34 +71,66 @@ class ClientSession {
   // Commands (client_session.cc).
   awaitable<bool> ServeCommand();
   awaitable<bool> Forward(protocol::ByteSpan packet, const protocol::CommandInfo& info);
-  awaitable<bool> ConnectBackend(uint8_t error_seq);
-  void AfterResponse(const protocol::CommandInfo& info, protocol::ByteSpan packet);
-  // Fingerprint of the statement a command runs; false for other commands.
+  // Sends `packet` on `slot` and relays the answer; a replica read that fails
+  // before any byte reached the client is retried on the primary.
+  awaitable<bool> SendAndRelay(protocol::ByteSpan packet, const protocol::CommandInfo& info,
+                               int slot, uint8_t seq, uint8_t reply_seq, bool is_statement);
+  void AfterResponse(const protocol::CommandInfo& info, protocol::ByteSpan packet, int slot);
+  // `text`: the SQL of a COM_QUERY (SET statements are kept for replay);
+  // empty for a prepared statement.
+  void AfterStatement(int slot, bool ok, std::string_view text);
+  // Fingerprint and classification of the statement a command runs; false for other commands.
   bool IdentifyStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet);
   void RecordStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet,
-                       const RelayResult& result);
+                       const RelayResult& result, int slot);
   bool SessionSurvivesReconnect() const;
-  bool BackendWentAwayWhileIdle();
-  // Runs a statement of the proxy's own on the backend; true on OK.
-  awaitable<bool> RunOnBackend(std::string_view sql);
-  void DropBackend();
+  awaitable<error_code> SendOk(uint8_t seq);
+
+  // Backends and routing (client_routing.cc).
+  // Routes the statement in current_/classification_ (or, when not a
+  // statement, a command only the primary serves).
+  int ChooseSlot(bool statement);
+  // Makes sure `slot` holds a connection in line with the session state.
+  awaitable<SlotOutcome> ReadySlot(int slot, uint8_t error_seq);
+  // False on failure; for the primary the client's ERR is then queued.
+  awaitable<bool> AcquireSlot(int slot, uint8_t error_seq);
+  awaitable<SlotOutcome> SyncSlot(int slot, uint8_t error_seq);
+  awaitable<bool> WaitForCausalRead();
+  void ReleaseSlot(int slot);
+  void ReleaseAll();
+  void Pin(PinReasons reasons);
+  bool BackendWentAwayWhileIdle(HeldBackend& held);
+  std::string SlotName(int slot) const;
+  analyzer::BackendRole SlotRole(int slot) const {
+    return slot == kPrimarySlot ? analyzer::BackendRole::kPrimary : analyzer::BackendRole::kReplica;
+  }
+
+  // Prepared statements (client_prepared.cc).
+  awaitable<bool> Prepare(protocol::ByteSpan packet, uint8_t reply_seq);
+  awaitable<bool> ForwardStatementCommand(protocol::ByteSpan packet,
+                                          const protocol::CommandInfo& info);
+  // Prepares the statement of statement_command_id_ on `slot` if that
+  // connection lacks it.
+  awaitable<SlotOutcome> PrepareStatementOn(int slot, uint8_t error_seq);
+  awaitable<void> CloseOnBackend(int slot, uint32_t backend_id);
 
   awaitable<error_code> SendPacket(protocol::ByteSpan payload, uint8_t seq);
   // Errors are queued by a plain call and flushed by a co_await: g++ 12
   // destroys temporaries inside a co_await expression twice.
   void QueueError(const MysqlError& error, uint8_t seq);
   awaitable<error_code> FlushQueued();
-  awaitable<error_code> SendOk(uint8_t seq);
   std::string Describe() const;  // for log lines
 
   WorkerContext& worker_;
   std::shared_ptr<Transport> client_;
-  std::unique_ptr<BackendConnection> backend_;
+  HeldBackend held_[kBackendSlots];
+  size_t replica_backend_ = 0;  // the replica held_[kReplicaSlot] belongs to; 0 = none
   protocol::PacketReader reader_;
   protocol::ResponseTracker tracker_;
   ResponseRelay relay_;
   RelayTimeouts timeouts_;
   protocol::Bytes queued_;
+  protocol::Bytes rewritten_;  // a command rewritten for its backend (statement ids)
 
   uint32_t connection_id_ = 0;
   std::string nonce_;
@@ -81,19 +139,30 @@ class ClientSession {
   uint32_t client_mariadb_caps_ = 0;
   uint8_t charset_ = 0;
   const UserEntry* user_ = nullptr;
-  std::string schema_;
-  uint16_t last_status_ = 0;
-  bool autocommit_ = true;  // survives a backend reconnect
-  uint32_t open_statements_ = 0;
-  Clock::time_point backend_idle_since_;
+  std::string schema_;  // mirrors state_.schema() for /api/sessions
+  SessionState state_;
+  uint16_t last_status_ = protocol::status::kAutocommit;  // from the primary
+  bool transaction_on_replica_ = false;
+  PinReasons pins_;
+  Clock::time_point last_write_;
+  bool wrote_ = false;
+  std::string last_gtid_;  // of the session's last write, for --causal-reads
 
-  // The statement in flight, and the statements prepared on the backend.
+  // The statement in flight, and the session's prepared statements.
   StatementIdentity current_;
+  analyzer::Classification classification_;
+  RouteHint hint_ = RouteHint::kNone;
+  RouteChoice route_;
   Clock::time_point command_started_;
   Clock::time_point command_sent_;
   int64_t command_wall_start_ns_ = 0;
-  uint64_t connect_ns_ = 0;  // backend (re)connect while serving the command
-  absl::flat_hash_map<uint32_t, StatementIdentity> prepared_;
+  uint64_t connect_ns_ = 0;  // backend acquire while serving the command
+  uint64_t sync_ns_ = 0;     // session state replayed while serving the command
+  PreparedStatementMap prepared_;
+  // Client id of the COM_STMT_* command in flight (0: none): its statement
+  // id is rewritten for the connection that serves it.
+  uint32_t statement_command_id_ = 0;
+  std::vector<SyncStep> sync_steps_;
 };
 
 }  // namespace ql::proxy

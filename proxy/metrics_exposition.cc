@@ -288,8 +288,13 @@ std::vector<MetricFamily> BuildMetricFamilies(const ExpositionInput& in) {
 
   // Per backend: every configured backend, so the series exist from the start.
   MetricFamily backend_conns = Family("querylens_backend_connections",
-                                      "Backend connections held by client sessions.",
+                                      "Backend connections open in the workers' pools (held by "
+                                      "client sessions, being reset, or idle).",
                                       MetricType::Gauge);
+  MetricFamily idle_conns = Family("querylens_pool_idle_connections",
+                                   "Backend connections idle in the workers' pools, reset and "
+                                   "ready for the next session.",
+                                   MetricType::Gauge);
   MetricFamily failures = Family("querylens_backend_connect_failures_total",
                                  "Backend connection attempts that failed (connect, TLS or login).",
                                  MetricType::Counter);
@@ -300,18 +305,24 @@ std::vector<MetricFamily> BuildMetricFamilies(const ExpositionInput& in) {
   for (const BackendStatus& b : in.backends) {
     const std::string role = S(analyzer::BackendRoleName(b.role));
     int64_t conns = 0;
+    int64_t idle = 0;
     for (const auto& c : snap.backend_connections) {
-      if (c.backend == b.name) conns += c.connections;
+      if (c.backend == b.name) {
+        conns += c.connections;
+        idle += c.idle;
+      }
     }
     uint64_t failed = 0;
     for (const auto& [name, count] : m.connect_failures()) {
       if (name == b.name) failed += count;
     }
     AddValue(backend_conns, {{"backend", b.name}, {"role", role}}, double(conns));
+    AddValue(idle_conns, {{"backend", b.name}, {"role", role}}, double(idle));
     AddValue(failures, {{"backend", b.name}}, double(failed));
     AddValue(up, {{"backend", b.name}, {"role", role}}, b.up ? 1 : 0);
   }
   out.push_back(std::move(backend_conns));
+  out.push_back(std::move(idle_conns));
   out.push_back(std::move(failures));
   out.push_back(std::move(up));
 
@@ -325,6 +336,30 @@ std::vector<MetricFamily> BuildMetricFamilies(const ExpositionInput& in) {
     AddHistogram(pool_wait, {{"role", S(analyzer::BackendRoleName(role))}}, h);
   }
   out.push_back(std::move(pool_wait));
+
+  MetricFamily pins = Family("querylens_session_pins_total",
+                             "Client sessions pinned to the primary, by reason (once per session "
+                             "and reason).",
+                             MetricType::Counter);
+  for (int i = 0; i < kPinReasonCount; ++i) {
+    AddValue(pins, {{"reason", S(PinReasonName(PinReason(i)))}}, double(m.pins(PinReason(i))));
+  }
+  out.push_back(std::move(pins));
+  MetricFamily retries = Family("querylens_read_retries_total",
+                                "Reads that failed on a replica before any byte reached the "
+                                "client and were served by the primary instead.",
+                                MetricType::Counter);
+  AddValue(retries, {}, double(m.read_retries()));
+  out.push_back(std::move(retries));
+  MetricFamily causal = Family("querylens_causal_reads_total",
+                               "Reads after a write with --causal-reads, by outcome (replica: it "
+                               "caught up in time; otherwise the primary served the read).",
+                               MetricType::Counter);
+  for (int i = 0; i < kCausalReadOutcomeCount; ++i) {
+    AddValue(causal, {{"outcome", S(CausalReadOutcomeName(CausalReadOutcome(i)))}},
+             double(m.causal_reads(CausalReadOutcome(i))));
+  }
+  out.push_back(std::move(causal));
 
   MetricFamily slow = Family("querylens_slow_log_entries_total",
                              "Entries written to the slow-query log.", MetricType::Counter);

@@ -71,6 +71,16 @@ void WorkerMetrics::BackendConnectFailed(std::string_view backend) {
   connect_failures_.emplace_back(std::string(backend), 1);
 }
 
+std::string_view CausalReadOutcomeName(CausalReadOutcome o) {
+  switch (o) {
+    case CausalReadOutcome::kReplica: return "replica";
+    case CausalReadOutcome::kTimeout: return "timeout";
+    case CausalReadOutcome::kNoGtid: return "no_gtid";
+    case CausalReadOutcome::kError: return "error";
+  }
+  return "unknown";
+}
+
 void WorkerMetrics::Merge(const WorkerMetrics& other) {
   for (size_t role = 0; role < statements_.size(); ++role) {
     for (size_t cls = 0; cls < statements_[role].size(); ++cls) {
@@ -85,6 +95,9 @@ void WorkerMetrics::Merge(const WorkerMetrics& other) {
   bytes_from_clients_ += other.bytes_from_clients_;
   client_connections_total_ += other.client_connections_total_;
   client_connections_current_ += other.client_connections_current_;
+  for (size_t i = 0; i < pins_.size(); ++i) pins_[i] += other.pins_[i];
+  read_retries_ += other.read_retries_;
+  for (size_t i = 0; i < causal_reads_.size(); ++i) causal_reads_[i] += other.causal_reads_[i];
   for (const auto& [name, count] : other.connect_failures_) {
     bool found = false;
     for (auto& [mine, total] : connect_failures_) {

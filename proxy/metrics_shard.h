@@ -22,6 +22,7 @@
 #include "analyzer/latency_histogram.h"
 #include "analyzer/statement_classifier.h"
 #include "analyzer/statement_record.h"
+#include "proxy/route_planner.h"
 
 namespace ql::proxy {
 
@@ -72,6 +73,17 @@ enum class ErrorClass : uint8_t {
 };
 inline constexpr int kErrorClassCount = int(ErrorClass::kOther) + 1;
 
+// What became of a read that had to wait for the session's last write
+// (--causal-reads), for querylens_causal_reads_total{outcome}.
+enum class CausalReadOutcome : uint8_t {
+  kReplica,  // the replica caught up within the timeout and served it
+  kTimeout,  // it did not: the primary served it
+  kNoGtid,   // the write's GTID was unknown: the primary served it
+  kError,    // the wait failed: the primary served it
+};
+inline constexpr int kCausalReadOutcomeCount = 4;
+std::string_view CausalReadOutcomeName(CausalReadOutcome o);
+
 ErrorClass ClassifyError(uint16_t code);
 std::string_view ErrorClassName(ErrorClass c);  // "syntax", "duplicate_key", ...
 
@@ -94,6 +106,15 @@ class WorkerMetrics {
   // backend's "host:port". The set of backends is fixed by the configuration,
   // so this stays a handful of entries.
   void BackendConnectFailed(std::string_view backend);
+
+  // Routing: a session pinned to the primary (once per reason and session),
+  // a replica read retried on the primary, a causal read's outcome.
+  void SessionPinned(PinReason r) { ++pins_[size_t(r)]; }
+  void ReadRetried() { ++read_retries_; }
+  void CausalRead(CausalReadOutcome o) { ++causal_reads_[size_t(o)]; }
+  uint64_t pins(PinReason r) const { return pins_[size_t(r)]; }
+  uint64_t read_retries() const { return read_retries_; }
+  uint64_t causal_reads(CausalReadOutcome o) const { return causal_reads_[size_t(o)]; }
 
   void Merge(const WorkerMetrics& other);
 
@@ -131,6 +152,9 @@ class WorkerMetrics {
   uint64_t client_connections_total_ = 0;
   int64_t client_connections_current_ = 0;
   std::vector<std::pair<std::string, uint64_t>> connect_failures_;  // backend -> count
+  std::array<uint64_t, kPinReasonCount> pins_{};
+  uint64_t read_retries_ = 0;
+  std::array<uint64_t, kCausalReadOutcomeCount> causal_reads_{};
 };
 
 }  // namespace ql::proxy

@@ -34,6 +34,13 @@ MysqlError BackendLost(std::string_view backend, std::string_view reason) {
                        Sv(reason), ") [querylens]")};
 }
 
+MysqlError PoolExhausted(std::string_view backend, size_t max, double waited_s) {
+  return {errc::kTooManyConnections, "08004",
+          absl::StrCat("Too many connections: all ", max, " querylens pool connections to '",
+                       Sv(backend), "' stayed busy for ", waited_s,
+                       " s (raise --pool-max-connections or --pool-wait-timeout) [querylens]")};
+}
+
 MysqlError MalformedPacket(std::string_view what) {
   return {errc::kMalformedPacket, "HY000", absl::StrCat("Malformed packet: ", Sv(what))};
 }

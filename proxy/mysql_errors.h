@@ -30,6 +30,7 @@ inline constexpr uint16_t kSecureTransportRequired = 3159;  // HY000
 // the client codes' wording.
 inline constexpr uint16_t kBackendUnreachable = 1429;   // HY000 ER_CONNECT_TO_FOREIGN_DATA_SOURCE
 inline constexpr uint16_t kBackendLost = 1927;          // 70100 ER_CONNECTION_KILLED
+inline constexpr uint16_t kTooManyConnections = 1040;  // 08004
 inline constexpr uint16_t kUnknownError = 1105;         // HY000
 inline constexpr uint16_t kMalformedPacket = 2027;      // HY000
 }  // namespace errc
@@ -39,6 +40,8 @@ MysqlError SecureTransportRequired();
 MysqlError UnknownCommand();
 MysqlError BackendUnreachable(std::string_view backend, std::string_view reason);
 MysqlError BackendLost(std::string_view backend, std::string_view reason);
+// The pool of connections to `backend` stayed full for the whole wait.
+MysqlError PoolExhausted(std::string_view backend, size_t max, double waited_s);
 MysqlError MalformedPacket(std::string_view what);
 MysqlError PacketTooLarge();
 MysqlError PacketsOutOfOrder();

@@ -37,9 +37,27 @@ awaitable<void> RunSession(std::shared_ptr<ClientSession> session, WorkerMetrics
 
 }  // namespace
 
+Clock::duration SecondsOf(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
 struct Server::Worker {
   Worker(const SharedState& shared, int index, int count)
-      : context(shared, index, count), io(1) {}
+      : context(shared, index, count), io(1) {
+    const Config& c = shared.config;
+    PoolLimits limits;
+    limits.max_per_backend = size_t(c.pool_max_connections);
+    limits.idle_timeout = SecondsOf(c.pool_idle_timeout_s);
+    limits.wait_timeout = SecondsOf(c.pool_wait_timeout_s);
+    limits.connect_timeout = SecondsOf(c.connect_timeout_s);
+    limits.reset_timeout = SecondsOf(c.connect_timeout_s);
+    context.pool = std::make_unique<BackendPool>(
+        io.get_executor(), shared.backends, limits,
+        BackendTls{shared.backend_tls.get(), !c.backend_tls_ca.empty()});
+  }
+  // Sessions destroyed with the io_context give their connections back:
+  // the pool must refuse them by then.
+  ~Worker() { context.pool->Shutdown(); }
   WorkerContext context;
   asio::io_context io;
   std::unique_ptr<tcp::acceptor> acceptor;
@@ -50,6 +68,8 @@ absl::StatusOr<SharedState> BuildSharedState(Config config) {
   SharedState s;
   s.config = std::move(config);
   s.primary = {s.config.primary->host, s.config.primary->port};
+  s.backends.push_back(s.primary);
+  for (const HostPort& r : s.config.replicas) s.backends.push_back({r.host, r.port});
   try {
     if (!s.config.tls_cert.empty()) {
       s.frontend_tls = std::make_unique<ssl::context>(ssl::context::tls_server);
@@ -197,6 +217,7 @@ absl::Status Server::Run() {
     asio::post(w->io, [worker = w.get()] {
       error_code ignored;
       worker->acceptor->close(ignored);
+      worker->context.pool->Shutdown();
       worker->io.stop();
     });
   }

@@ -1,6 +1,8 @@
 // Implementation of StatementRecorder.
 #include "proxy/statement_recorder.h"
 
+#include "absl/strings/ascii.h"
+
 namespace ql::proxy {
 
 void StatementIdentity::Assign(const analyzer::StatementAnalysis& a) {
@@ -13,10 +15,34 @@ StatementRecorder::StatementRecorder(const Config& config, SlowLogWriter* slow_l
     : digests_(analyzer::DigestStatsOptions{.max_entries = size_t(config.digest_max_entries)}),
       slow_log_(slow_log),
       slow_threshold_ns_(uint64_t(config.slow_query_time_s * 1e9)),
-      log_literals_(config.log_literals) {}
+      log_literals_(config.log_literals),
+      read_only_routines_(&config.read_only_routines) {}
 
 void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out) {
   out->Assign(analyzer_.Analyze(sql));
+}
+
+void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out,
+                                analyzer::Classification* classification) {
+  const analyzer::StatementAnalysis& a = analyzer_.Analyze(sql);
+  out->Assign(a);
+  *classification = a.classification;
+  // `routine` points into `sql`: decide about it now, then drop the view.
+  if (classification->primary_reasons.Has(analyzer::PrimaryReason::kStoredRoutine) &&
+      !classification->routine.empty() && !read_only_routines_->empty()) {
+    std::string name = absl::AsciiStrToLower(absl::string_view(classification->routine.data(),
+                                                               classification->routine.size()));
+    for (const std::string& ro : *read_only_routines_) {
+      if (ro != name) continue;
+      classification->primary_reasons.Remove(analyzer::PrimaryReason::kStoredRoutine);
+      if (classification->primary_reasons.empty() &&
+          classification->statement_class == analyzer::StatementClass::kPrimaryOnly) {
+        classification->statement_class = analyzer::StatementClass::kRead;
+      }
+      break;
+    }
+  }
+  classification->routine = {};
 }
 
 void StatementRecorder::Record(const analyzer::StatementRecord& record, std::string_view text) {

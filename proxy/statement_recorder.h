@@ -33,6 +33,9 @@ class StatementRecorder {
   StatementRecorder(const Config& config, SlowLogWriter* slow_log);
 
   void Analyze(std::string_view sql, StatementIdentity* out);
+  // Also the full classification, with --read-only-routine applied.
+  void Analyze(std::string_view sql, StatementIdentity* out,
+               analyzer::Classification* classification);
   // `text` is the statement as sent, shown in the slow log only with --log-literals.
   void Record(const analyzer::StatementRecord& record, std::string_view text);
 
@@ -50,6 +53,7 @@ class StatementRecorder {
   uint64_t slow_threshold_ns_;
   bool log_literals_;
   uint64_t statements_ = 0;
+  const std::vector<std::string>* read_only_routines_;  // lower-case, from the config
 };
 
 }  // namespace ql::proxy

@@ -19,6 +19,8 @@
 #include "proxy/asio.h"
 #include "proxy/backend_connection.h"
 #include "proxy/backend_health.h"
+#include "proxy/backend_pool.h"
+#include "proxy/replica_selector.h"
 #include "proxy/config.h"
 #include "proxy/slow_log_writer.h"
 #include "proxy/statement_recorder.h"
@@ -40,6 +42,7 @@ struct SharedState {
   std::unique_ptr<ssl::context> backend_tls;   // null when backend TLS is off
   std::shared_ptr<const protocol::RsaKeyPair> rsa;
   BackendAddress primary;
+  std::vector<BackendAddress> backends;  // [0] the primary, then the replicas in configuration order
   ServerProfile initial_profile;
   std::unique_ptr<SlowLogWriter> slow_log;  // null without --slow-log; thread-safe
 };
@@ -119,7 +122,10 @@ struct WorkerContext {
         worker_index(index),
         worker_count(count),
         profile(s.initial_profile),
-        recorder(s.config, s.slow_log.get()) {}
+        recorder(s.config, s.slow_log.get()),
+        replicas(1 + s.config.replicas.size(), s.config.replica_selection == "weighted"
+                                                    ? ReplicaSelection::kWeighted
+                                                    : ReplicaSelection::kLeastOutstanding) {}
 
   uint32_t NextConnectionId() {
     // Unique across workers without sharing a counter.
@@ -138,6 +144,10 @@ struct WorkerContext {
   // The backend monitor's latest view (posted to this worker's io_context
   // after every round); null until the first round.
   HealthSnapshotPtr health;
+  // Backend connections shared by this worker's sessions (made by the server
+  // once the worker's io_context exists).
+  std::unique_ptr<BackendPool> pool;
+  ReplicaSelector replicas;
 };
 
 }  // namespace ql::proxy

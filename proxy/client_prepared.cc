@@ -1,0 +1,215 @@
+// ClientSession's prepared statements: COM_STMT_PREPARE runs on the primary
+// and the client gets the proxy's own statement id; COM_STMT_EXECUTE runs
+// where the statement's class routes it (prepared there on first use);
+// SEND_LONG_DATA, RESET and FETCH follow the primary's copy; CLOSE reaches
+// every connection that has the statement.
+#include "absl/strings/str_cat.h"
+#include "protocol/constants.h"
+#include "proxy/backend_exchange.h"
+#include "proxy/client_session.h"
+#include "proxy/logging.h"
+
+namespace ql::proxy {
+namespace {
+
+using protocol::ByteSpan;
+using protocol::Command;
+
+// A connection keeps at most this many of a session's statements; the least
+// recently used is closed there to make room (and re-prepared if needed).
+constexpr size_t kMaxStatementsPerConnection = 256;
+
+uint32_t ReadStatementId(ByteSpan packet) {
+  return uint32_t(packet[1]) | uint32_t(packet[2]) << 8 | uint32_t(packet[3]) << 16 |
+         uint32_t(packet[4]) << 24;
+}
+
+MysqlError UnknownStatement(uint32_t id, std::string_view command) {
+  return {1243, "HY000",
+          absl::StrCat("Unknown prepared statement handler (", id, ") given to ", protocol::Sv(command))};
+}
+
+}  // namespace
+
+awaitable<bool> ClientSession::Prepare(ByteSpan packet, uint8_t reply_seq) {
+  statement_command_id_ = 0;
+  connect_ns_ = 0;
+  sync_ns_ = 0;
+  if (prepared_.size() >= kMaxStatementsPerSession) {
+    QueueError({1461, "42000",
+                absl::StrCat("Can't create more than max_prepared_stmt_count statements (current "
+                             "value: ", kMaxStatementsPerSession, ")")},
+               reply_seq);
+    co_await FlushQueued();
+    co_return true;
+  }
+  PreparedStatement st;
+  st.sql.assign(protocol::AsStringView(packet.subspan(1)));
+  worker_.recorder.Analyze(st.sql, &current_, &st.classification);
+  st.digest = current_.digest;
+  st.fingerprint = current_.fingerprint;
+  st.hint = FindRouteHint(st.sql);
+  const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, reply_seq);
+  if (ready != SlotOutcome::kReady) {
+    co_await FlushQueued();
+    co_return ready == SlotOutcome::kErrorQueued;
+  }
+  HeldBackend& h = held_[kPrimarySlot];
+  protocol::Bytes frames;
+  ExchangeResult r = co_await ExchangeCommand(*h.conn, packet, protocol::ResponseKind::kPrepare,
+                                              timeouts_.backend_read, &frames, reply_seq);
+  h.idle_since = Clock::now();
+  if (r.failed()) {
+    const std::string name = h.conn->address().Name();
+    const bool survives = SessionSurvivesReconnect();
+    ReleaseSlot(kPrimarySlot);
+    QueueError(BackendLost(name, r.ec ? r.ec.message() : std::string("protocol error")),
+               reply_seq);
+    co_await FlushQueued();
+    co_return survives;
+  }
+  if (r.summary.error_code == 0) {
+    st.num_params = r.summary.num_params;
+    st.num_columns = r.summary.num_columns;
+    st.backend_id[kPrimarySlot] = r.summary.statement_id;
+    const uint32_t id = prepared_.Add(std::move(st));
+    // COM_STMT_PREPARE_OK: header(4) status(1) statement_id(4) ...
+    if (frames.size() >= protocol::kFrameHeaderSize + 5) {
+      PatchStatementId(frames.data() + protocol::kFrameHeaderSize + 1, id);
+    }
+  }
+  client_->SetTimeout(timeouts_.client_write);
+  error_code ec = co_await client_->Write(frames);
+  co_return !ec;
+}
+
+awaitable<bool> ClientSession::ForwardStatementCommand(ByteSpan packet,
+                                                       const protocol::CommandInfo& info) {
+  const uint8_t seq = reader_.first_sequence_id();
+  const uint8_t reply_seq = reader_.next_sequence_id();
+  if (packet.size() < 5) {
+    QueueError(MalformedPacket(protocol::CommandName(info.command)), reply_seq);
+    co_await FlushQueued();
+    co_return false;
+  }
+  const uint32_t id = ReadStatementId(packet);
+  PreparedStatement* st = prepared_.Find(id);
+  if (info.command == Command::kStmtClose) {
+    // No response: close wherever it exists.
+    if (st != nullptr) {
+      for (int slot = 0; slot < kBackendSlots; ++slot) {
+        if (st->backend_id[slot] != 0 && held_[slot].conn) {
+          co_await CloseOnBackend(slot, st->backend_id[slot]);
+        }
+      }
+      prepared_.Erase(id);
+    }
+    co_return true;
+  }
+  if (st == nullptr) {
+    if (info.command == Command::kStmtSendLongData) co_return true;  // no response expected
+    QueueError(UnknownStatement(id, info.command == Command::kStmtExecute
+                                        ? "mysqld_stmt_execute"
+                                        : protocol::CommandName(info.command)),
+               reply_seq);
+    co_await FlushQueued();
+    co_return true;
+  }
+  command_started_ = Clock::now();
+  command_wall_start_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  connect_ns_ = 0;
+  sync_ns_ = 0;
+  statement_command_id_ = id;
+  st->last_used = prepared_.Touch();
+  int slot = kPrimarySlot;
+  const bool is_statement = info.command == Command::kStmtExecute;
+  if (is_statement) {
+    current_.digest = st->digest;
+    current_.fingerprint.assign(st->fingerprint);
+    current_.statement_class = st->classification.statement_class;
+    classification_ = st->classification;
+    hint_ = st->hint;
+    const uint8_t flags = packet[5 < packet.size() ? 5 : 0];
+    // A cursor is fetched from the connection that opened it; long data
+    // waits on the primary's copy of the statement.
+    const bool cursor = packet.size() > 5 && flags != 0;
+    slot = (cursor || st->long_data_pending) ? kPrimarySlot : ChooseSlot(true);
+    if (slot == kPrimarySlot && (cursor || st->long_data_pending)) {
+      route_ = {false, RouteReason::kCommand};
+    }
+  } else {
+    hint_ = RouteHint::kNone;
+  }
+  SessionRegistry::Activity activity(worker_.sessions, connection_id_, is_statement,
+                                     command_wall_start_ns_);
+  const bool alive = co_await SendAndRelay(packet, info, slot, seq, reply_seq, is_statement);
+  // The statement may have gone away with a failed connection.
+  if (PreparedStatement* after = prepared_.Find(id)) {
+    if (info.command == Command::kStmtSendLongData) after->long_data_pending = true;
+    if (info.command == Command::kStmtExecute || info.command == Command::kStmtReset) {
+      after->long_data_pending = false;
+    }
+  }
+  statement_command_id_ = 0;
+  co_return alive;
+}
+
+awaitable<SlotOutcome> ClientSession::PrepareStatementOn(int slot, uint8_t error_seq) {
+  PreparedStatement* st = prepared_.Find(statement_command_id_);
+  if (st == nullptr) co_return SlotOutcome::kReady;  // reported by the caller
+  if (st->backend_id[slot] != 0) co_return SlotOutcome::kReady;
+  HeldBackend& h = held_[slot];
+  if (prepared_.CountOn(slot) >= kMaxStatementsPerConnection) {
+    const uint32_t victim = prepared_.LeastRecentlyUsedOn(slot, statement_command_id_);
+    if (PreparedStatement* v = prepared_.Find(victim)) {
+      co_await CloseOnBackend(slot, v->backend_id[slot]);
+      v->backend_id[slot] = 0;
+      v->types_sent[slot] = false;
+    }
+  }
+  protocol::Bytes command;
+  protocol::EncodeStringCommand(command, Command::kStmtPrepare, st->sql);
+  const Clock::time_point start = Clock::now();
+  ExchangeResult r = co_await ExchangeCommand(*h.conn, command, protocol::ResponseKind::kPrepare,
+                                              timeouts_.backend_read);
+  sync_ns_ += uint64_t((Clock::now() - start).count());
+  // The connection may have been given back meanwhile; look the statement up again.
+  st = prepared_.Find(statement_command_id_);
+  if (r.ok() && st != nullptr) {
+    st->backend_id[slot] = r.summary.statement_id;
+    st->types_sent[slot] = false;
+    co_return SlotOutcome::kReady;
+  }
+  const std::string name = SlotName(slot);
+  LogWarn(absl::StrCat("client ", Describe(), ": could not prepare a statement again on ", name,
+                       ": ", r.failed() ? std::string("connection failed") : r.server_message));
+  if (r.failed()) h.conn->MarkBroken();
+  if (slot == kReplicaSlot) {
+    ReleaseSlot(kReplicaSlot);
+    co_return SlotOutcome::kRetryOnPrimary;
+  }
+  if (r.failed()) {
+    const bool survives = SessionSurvivesReconnect();
+    ReleaseSlot(kPrimarySlot);
+    QueueError(BackendLost(name, "while preparing a statement again"), error_seq);
+    co_return survives ? SlotOutcome::kErrorQueued : SlotOutcome::kErrorQueuedEnd;
+  }
+  // The statement no longer prepares (a table was dropped, say): the
+  // server's own words.
+  QueueError({r.summary.error_code, r.summary.sql_state, r.server_message}, error_seq);
+  co_return SlotOutcome::kErrorQueued;
+}
+
+awaitable<void> ClientSession::CloseOnBackend(int slot, uint32_t backend_id) {
+  HeldBackend& h = held_[slot];
+  if (!h.conn || backend_id == 0) co_return;
+  uint8_t command[5] = {uint8_t(Command::kStmtClose)};
+  PatchStatementId(command + 1, backend_id);
+  uint8_t seq = 0;
+  h.conn->transport().SetTimeout(timeouts_.backend_read);
+  if (co_await h.conn->transport().WritePacket(command, seq)) h.conn->MarkBroken();
+}
+
+}  // namespace ql::proxy

@@ -1,0 +1,119 @@
+// Routing rules in one place; see route_planner.h.
+#include "proxy/route_planner.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+
+namespace ql::proxy {
+namespace {
+
+using analyzer::PrimaryReason;
+using analyzer::StatementClass;
+
+// A hint or rule may send these to a replica: reads the classifier keeps on
+// the primary only because it cannot see inside a function.
+bool LiftableToReplica(const analyzer::Classification& c) {
+  if (c.statement_class == StatementClass::kRead) return c.primary_reasons.empty();
+  if (c.statement_class != StatementClass::kPrimaryOnly) return false;
+  analyzer::PrimaryReasons rest = c.primary_reasons;
+  rest.Remove(PrimaryReason::kStoredRoutine);
+  rest.Remove(PrimaryReason::kNotUnderstood);
+  return rest.empty();
+}
+
+bool OpensReadOnlyTransaction(const analyzer::Classification& c) {
+  return c.statement_class == StatementClass::kTransactionControl &&
+         c.transaction_op == analyzer::TransactionOp::kBeginReadOnly && c.statement_count == 1;
+}
+
+}  // namespace
+
+std::string_view PinReasonName(PinReason r) {
+  switch (r) {
+    case PinReason::kTemporaryTable: return "temporary_table";
+    case PinReason::kUserLock: return "user_lock";
+    case PinReason::kLockTables: return "lock_tables";
+    case PinReason::kPreparedStatement: return "prepared_statement";
+    case PinReason::kUserVariable: return "user_variable";
+    case PinReason::kHandler: return "handler";
+    case PinReason::kSessionHistory: return "session_history";
+    case PinReason::kSequence: return "sequence";
+  }
+  return "unknown";
+}
+
+PinReasons PinsAfter(const analyzer::Classification& c) {
+  PinReasons pins;
+  const analyzer::PrimaryReasons& r = c.primary_reasons;
+  if (r.Has(PrimaryReason::kTemporaryTable)) pins.Add(PinReason::kTemporaryTable);
+  if (r.Has(PrimaryReason::kUserLock)) pins.Add(PinReason::kUserLock);
+  if (r.Has(PrimaryReason::kLockTables)) pins.Add(PinReason::kLockTables);
+  if (r.Has(PrimaryReason::kPreparedStatement)) pins.Add(PinReason::kPreparedStatement);
+  if (r.Has(PrimaryReason::kHandler)) pins.Add(PinReason::kHandler);
+  if (r.Has(PrimaryReason::kSequence)) pins.Add(PinReason::kSequence);
+  if (r.Has(PrimaryReason::kUserVariableAssignment) || r.Has(PrimaryReason::kSelectInto) ||
+      c.session_changes.Has(analyzer::SessionChange::kSetUserVariable)) {
+    pins.Add(PinReason::kUserVariable);
+  }
+  return pins;
+}
+
+RouteHint FindRouteHint(std::string_view sql) {
+  static constexpr std::string_view kTag = "querylens:";
+  // Comments come first or last in practice; the search is one memchr pass.
+  size_t at = sql.find(kTag);
+  while (at != std::string_view::npos) {
+    std::string_view tail = sql.substr(at + kTag.size());
+    absl::string_view rest(tail.data(), tail.size());
+    if (absl::StartsWithIgnoreCase(rest, "primary")) return RouteHint::kPrimary;
+    if (absl::StartsWithIgnoreCase(rest, "replica")) return RouteHint::kReplica;
+    at = sql.find(kTag, at + 1);
+  }
+  return RouteHint::kNone;
+}
+
+std::string_view RouteReasonName(RouteReason r) {
+  switch (r) {
+    case RouteReason::kReplicaRead: return "read";
+    case RouteReason::kNotARead: return "not_a_read";
+    case RouteReason::kTransaction: return "transaction";
+    case RouteReason::kAutocommitOff: return "autocommit_off";
+    case RouteReason::kReadOnlyTransaction: return "read_only_transaction";
+    case RouteReason::kPinned: return "pinned";
+    case RouteReason::kRecentWrite: return "recent_write";
+    case RouteReason::kHintPrimary: return "hint_primary";
+    case RouteReason::kHintReplica: return "hint_replica";
+    case RouteReason::kRulePrimary: return "rule_primary";
+    case RouteReason::kRuleReplica: return "rule_replica";
+    case RouteReason::kNoUsableReplica: return "no_usable_replica";
+    case RouteReason::kSplitOff: return "split_off";
+    case RouteReason::kCommand: return "command";
+  }
+  return "unknown";
+}
+
+RouteChoice PlanRoute(const RouteFacts& f) {
+  if (f.classification == nullptr) return {false, RouteReason::kCommand};
+  const analyzer::Classification& c = *f.classification;
+  // Everything of a READ ONLY transaction, its COMMIT included, stays where it began.
+  if (f.transaction_on_replica) return {true, RouteReason::kReadOnlyTransaction};
+  if (f.hint == RouteHint::kPrimary) return {false, RouteReason::kHintPrimary};
+  if (!f.split_enabled) return {false, RouteReason::kSplitOff};
+  if (f.in_transaction) return {false, RouteReason::kTransaction};
+  if (!f.autocommit) return {false, RouteReason::kAutocommitOff};
+  const bool read_only_begin = OpensReadOnlyTransaction(c);
+  const bool eligible = c.ReplicaEligible() || read_only_begin;
+  const bool lifted = !eligible && LiftableToReplica(c) &&
+                      (f.hint == RouteHint::kReplica || f.rule == analyzer::RouteTarget::kReplica);
+  if (!eligible && !lifted) return {false, RouteReason::kNotARead};
+  if (f.pinned) return {false, RouteReason::kPinned};
+  if (f.rule == analyzer::RouteTarget::kPrimary) return {false, RouteReason::kRulePrimary};
+  if (f.recent_write && f.hint != RouteHint::kReplica) return {false, RouteReason::kRecentWrite};
+  if (!f.replica_usable) return {false, RouteReason::kNoUsableReplica};
+  if (f.hint == RouteHint::kReplica) return {true, RouteReason::kHintReplica};
+  if (f.rule == analyzer::RouteTarget::kReplica) return {true, RouteReason::kRuleReplica};
+  if (read_only_begin) return {true, RouteReason::kReadOnlyTransaction};
+  return {true, RouteReason::kReplicaRead};
+}
+
+}  // namespace ql::proxy

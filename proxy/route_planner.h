@@ -1,0 +1,80 @@
+// RoutePlanner: where one command of a client session runs, primary or a
+// replica, and why. Pure logic over facts the session already holds (the
+// statement's classification, transaction flags, pins, the read-after-write
+// window, hints, configured rules, whether any replica is usable), so every
+// routing rule is unit-tested without a server. When in doubt, the primary.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "analyzer/enum_set.h"
+#include "analyzer/route_rules.h"
+#include "analyzer/statement_classifier.h"
+
+namespace ql::proxy {
+
+// Why a session is bound to the primary beyond one statement.
+enum class PinReason : uint8_t {
+  kTemporaryTable,     // CREATE TEMPORARY TABLE: the table lives on that connection
+  kUserLock,           // GET_LOCK() and friends
+  kLockTables,         // LOCK TABLES (until UNLOCK TABLES), FLUSH ... WITH READ LOCK
+  kPreparedStatement,  // text PREPARE / EXECUTE
+  kUserVariable,       // SET @v, SELECT ... INTO @v, @v := expr
+  kHandler,            // HANDLER t OPEN
+  kSessionHistory,     // more session settings than the proxy replays
+  kSequence,           // NEXTVAL(): LASTVAL() must see it
+};
+inline constexpr int kPinReasonCount = 8;
+using PinReasons = analyzer::EnumSet<PinReason>;
+
+std::string_view PinReasonName(PinReason r);  // "temporary_table", ...
+
+// The pins a statement leaves behind once it succeeded on the primary.
+PinReasons PinsAfter(const analyzer::Classification& c);
+
+// A comment hint in the statement text: /* querylens:primary */ or
+// /* querylens:replica */ anywhere in the statement.
+enum class RouteHint : uint8_t { kNone, kPrimary, kReplica };
+RouteHint FindRouteHint(std::string_view sql);
+
+enum class RouteReason : uint8_t {
+  kReplicaRead,          // a plain read, nothing against it
+  kNotARead,             // writes, DDL, locking reads, session or transaction control, ...
+  kTransaction,          // inside an open transaction on the primary
+  kAutocommitOff,        // autocommit=0: every statement belongs to a transaction
+  kReadOnlyTransaction,  // inside START TRANSACTION READ ONLY on a replica
+  kPinned,               // the session is pinned
+  kRecentWrite,          // within --read-after-write-window of the session's last write
+  kHintPrimary,
+  kHintReplica,
+  kRulePrimary,
+  kRuleReplica,
+  kNoUsableReplica,
+  kSplitOff,             // --read-write-split off, or no replica configured
+  kCommand,              // a command that only the primary serves (cursor fetch, long data, ...)
+};
+std::string_view RouteReasonName(RouteReason r);
+
+struct RouteFacts {
+  const analyzer::Classification* classification = nullptr;  // null: not a statement
+  RouteHint hint = RouteHint::kNone;
+  std::optional<analyzer::RouteTarget> rule;  // the first matching --route-rule
+  bool split_enabled = true;
+  bool in_transaction = false;           // the primary said SERVER_STATUS_IN_TRANS
+  bool transaction_on_replica = false;   // a READ ONLY transaction runs on the replica
+  bool autocommit = true;
+  bool pinned = false;
+  bool recent_write = false;
+  bool replica_usable = false;           // at least one replica may take reads
+};
+
+struct RouteChoice {
+  bool replica = false;
+  RouteReason reason = RouteReason::kNotARead;
+};
+
+RouteChoice PlanRoute(const RouteFacts& facts);
+
+}  // namespace ql::proxy
