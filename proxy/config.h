@@ -179,7 +179,9 @@ std::string_view ClosestOptionName(std::string_view name);
 // flags can still change --backend-user for the file's users. Used by ParseCommandLine.
 absl::Status ApplyConfigFile(const std::string& path, CommandLine& target, const GetEnvFn& getenv);
 
-// Fills each user's missing backend credentials from --backend-user, else from its own name/password.
+// Fills each user's missing backend credentials from --backend-user, else from its own name/password;
+// an unset --monitor-user from the first user's backend credentials; and a weight of 1 for each replica
+// that has none (replica_weights ends up exactly as long as replicas).
 void FinishConfig(Config& config);
 
 }  // namespace ql::proxy
