@@ -1,7 +1,11 @@
 // Implementation of BackendProber.
 #include "proxy/admin_api_backends.h"
 
+#include <nlohmann/json.hpp>
+
 #include "protocol/constants.h"
+#include "proxy/admin_api_collect.h"
+#include "proxy/admin_api_json.h"
 
 namespace ql::proxy {
 namespace {
@@ -104,6 +108,48 @@ awaitable<void> BackendProber::Refresh(size_t index) {
   }
   last_probe_[index] = std::chrono::steady_clock::now();
   probing_[index] = false;
+}
+
+std::string BackendsHealthJson(const ProxySnapshot& snapshot,
+                               const std::vector<BackendStatus>& backends,
+                               const HealthSnapshotPtr& health) {
+  using json = nlohmann::ordered_json;  // keeps BackendsJson's key order
+  // The probe's fields stay exactly as BackendsJson writes them; the
+  // monitor's are merged in by backend name.
+  const std::string probed = BackendsJson(snapshot, backends);
+  json body = json::parse(probed, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return probed;  // never expected: it is our own output
+  for (json& b : body["backends"]) {
+    const std::string name = b.value("name", "");
+    const BackendHealth* h = nullptr;
+    if (health) {
+      for (const BackendHealth& candidate : health->backends) {
+        if (candidate.address.Name() == name) h = &candidate;
+      }
+    }
+    b["address"] = name;
+    if (!h) {
+      b["weight"] = nullptr;
+      b["usable_for_reads"] = nullptr;
+      b["replication_running"] = nullptr;
+      b["last_error"] = nullptr;
+      b["checks_failed"] = nullptr;
+      continue;
+    }
+    const bool replica = h->role == analyzer::BackendRole::kReplica;
+    b["weight"] = h->weight;
+    b["up"] = h->up;
+    b["usable_for_reads"] = h->usable_for_reads;
+    b["read_only"] = h->checked_at_ns != 0 && h->up ? json(h->read_only) : json(nullptr);
+    b["replication_running"] = replica && h->checked_at_ns != 0 ? json(h->replication_running)
+                                                                : json(nullptr);
+    b["lag_seconds"] = h->lag_seconds >= 0 ? json(h->lag_seconds) : json(nullptr);
+    b["last_error"] = h->last_error.empty() ? json(nullptr) : json(h->last_error);
+    b["checked_at"] = h->checked_at_ns != 0 ? json(IsoTime(h->checked_at_ns)) : json(nullptr);
+    b["checks_failed"] = h->checks_failed;
+  }
+  body["monitor"] = health ? json{{"round", health->round}} : json(nullptr);
+  return body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace ql::proxy
