@@ -10,8 +10,15 @@
 namespace ql::proxy {
 namespace {
 
-// Refusals that prove the server is there and working.
-bool LoginRefusal(uint16_t code) {
+int64_t WallNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+bool IsLoginRefusal(uint16_t code) {
   switch (code) {
     case 1044:  // access denied to database
     case 1045:  // access denied
@@ -24,14 +31,6 @@ bool LoginRefusal(uint16_t code) {
       return false;
   }
 }
-
-int64_t WallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 BackendProber::BackendProber(const SharedState& shared, std::chrono::milliseconds timeout,
                              std::chrono::milliseconds max_age)
@@ -102,7 +101,7 @@ awaitable<void> BackendProber::Refresh(size_t index) {
   } else {
     const bool server_said = !outcome.server_err_payload.empty();
     r.error_code = server_said ? outcome.error.code : 0;  // else the proxy's own wording
-    r.up = server_said && LoginRefusal(outcome.error.code);
+    r.up = server_said && IsLoginRefusal(outcome.error.code);
     r.error = r.up ? "login refused: " + outcome.error.message : outcome.error.message;
     if (!r.up) r.version.clear();
   }

@@ -73,6 +73,10 @@ class BackendProber {
 
 struct ProxySnapshot;
 
+// Server errors during login that prove the server is there and working
+// (access denied, unknown database, expired password): such a backend is up.
+bool IsLoginRefusal(uint16_t code);
+
 // GET /api/backends: the fields of BackendsJson (admin_api_json.h), with the
 // monitor's latest findings merged per backend (`health` may be null before
 // the monitor's first round, or without a monitor):

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "protocol/constants.h"
 #include "protocol/wire_codec.h"
+#include "proxy/admin_api_backends.h"
 #include "proxy/logging.h"
 #include "proxy/simple_query.h"
 
@@ -50,7 +51,7 @@ std::string StatusText(const absl::Status& st) {
 // `db`.`table`, each part quoted, so a configured name cannot inject SQL.
 std::string QuoteTableName(std::string_view name) {
   std::string out;
-  for (std::string_view part : absl::StrSplit(Sv(name), '.')) {
+  for (absl::string_view part : absl::StrSplit(Sv(name), '.')) {
     if (!out.empty()) out += '.';
     out += '`';
     for (char ch : part) {
@@ -279,7 +280,12 @@ awaitable<CheckFindings> BackendMonitor::Probe(Target& t) {
     const std::chrono::milliseconds timeout = check_timeout_;
     auto outcome = co_await BackendConnection::Connect(address, login, tls, timeout);
     if (!outcome.connection) {
-      f.error = "connect: " + outcome.error.message;
+      // A refused login proves the server works (as for the admin's probe):
+      // up, but of no use until the monitor's credentials are fixed.
+      const bool refused = !outcome.server_err_payload.empty() &&
+                           IsLoginRefusal(outcome.error.code);
+      f.up = refused;
+      f.error = (refused ? "login refused: " : "connect: ") + outcome.error.message;
       co_return f;
     }
     t.connection = std::move(outcome.connection);
