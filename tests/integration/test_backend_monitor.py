@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from qladmin import admin_json, wait_for
+from qladmin import admin_json, scrape, select, value, wait_for
 from qlhelpers import mysqldb_connect
 
 TIMEOUT = 20  # seconds for the monitor to notice a change (it checks every second)
@@ -73,6 +73,38 @@ def test_replica_becomes_usable_and_fields(lab, start_proxy):
     # A round per interval: the counter moves on.
     wait_for(lambda: _backends(p)[0]["monitor"]["round"] > round_before, timeout=TIMEOUT,
              what="another monitor round")
+
+
+def test_metrics_follow_the_monitor(lab, start_proxy, replication_restored):
+    _, p = start_proxy()
+    wait_for(lambda: _replica_usable(p, lab), timeout=TIMEOUT,
+             what="the replica to become usable for reads")
+    replica = f"127.0.0.1:{lab.replica.port}"
+    primary = f"127.0.0.1:{lab.primary.port}"
+    text, samples = scrape(p.admin_port)
+    assert value(samples, "querylens_backend_up", backend=primary, role="primary") == 1
+    assert value(samples, "querylens_backend_up", backend=replica, role="replica") == 1
+    assert value(samples, "querylens_backend_usable_for_reads", backend=replica) == 1
+    assert not select(samples, "querylens_backend_usable_for_reads", backend=primary)
+    (lag,) = select(samples, "querylens_replication_lag_seconds", backend=replica)
+    assert 0 <= lag.value <= 10
+    assert "# TYPE querylens_backend_checks_failed_total counter" in text
+    failed_before = value(samples, "querylens_backend_checks_failed_total", backend=replica,
+                          role="replica")
+    try:
+        lab.root_sql("replica", "STOP SLAVE SQL_THREAD")
+
+        def removed():
+            _, s = scrape(p.admin_port)
+            return s if value(s, "querylens_backend_usable_for_reads", backend=replica) == 0 \
+                else None
+
+        samples = wait_for(removed, timeout=TIMEOUT, what="usable_for_reads to drop to 0")
+        assert value(samples, "querylens_backend_checks_failed_total", backend=replica,
+                     role="replica") > failed_before
+        assert value(samples, "querylens_backend_up", backend=replica, role="replica") == 1
+    finally:
+        lab.root_sql("replica", "START SLAVE")
 
 
 def test_stopped_sql_thread_removes_replica_until_healthy_again(lab, start_proxy,
