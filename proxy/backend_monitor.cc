@@ -208,32 +208,36 @@ void BackendMonitor::CloseConnections() {
 
 awaitable<void> BackendMonitor::Loop() {
   const auto interval = Millis(shared_.config.monitor_interval_s);
-  // Checks are bounded by the connect timeout; this is only a safety net.
-  const auto round_limit = check_timeout_ + std::chrono::seconds(1);
+  // A round waits for its checks at most one interval, so that one hanging
+  // backend (its check may take up to --connect-timeout) neither delays the
+  // news about the others nor keeps taking reads meanwhile.
+  const auto round_wait = std::max<std::chrono::milliseconds>(interval,
+                                                             std::chrono::milliseconds(100));
   while (!stopping_) {
     const auto started = Clock::now();
     ++generation_;
     pending_ = 0;
-    round_timer_.expires_after(round_limit);
+    round_timer_.expires_after(round_wait);
     for (size_t i = 0; i < targets_.size(); ++i) {
       Target& t = targets_[i];
-      if (t.busy) {
-        // The previous check overran the round: report it, do not pile up.
-        CheckFindings overran;
-        overran.error = "check still running after " +
-                        FormatSeconds(std::chrono::duration<double>(round_limit).count()) + "s";
-        ApplyFindings(overran, shared_.config.monitor_healthy_checks,
-                      shared_.config.max_replication_lag_s, t.good_streak, t.health);
-        LogTransition(t);
-        continue;
-      }
+      if (t.busy) continue;  // still on an earlier round's check; reported below
       t.busy = true;
       ++pending_;
       asio::co_spawn(io_, Check(i, generation_), asio::detached);
     }
     if (pending_ > 0) {
       auto [ec] = co_await round_timer_.async_wait(use_tuple);
-      (void)ec;  // cancelled when the last check finished, or the limit passed
+      (void)ec;  // cancelled when the last check finished, or the interval passed
+    }
+    if (stopping_) co_return;
+    for (Target& t : targets_) {
+      if (!t.busy) continue;
+      // No answer yet counts as a bad check: no reads go there meanwhile.
+      CheckFindings overdue;
+      overdue.error = absl::StrCat("no answer within ", FormatSeconds(std::chrono::duration<double>(round_wait).count()), "s (check still running)");
+      ApplyFindings(overdue, shared_.config.monitor_healthy_checks,
+                    shared_.config.max_replication_lag_s, t.good_streak, t.health);
+      LogTransition(t);
     }
     if (stopping_) co_return;
     auto snapshot = std::make_shared<HealthSnapshot>();
