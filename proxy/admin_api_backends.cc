@@ -1,13 +1,24 @@
 // Implementation of BackendProber.
 #include "proxy/admin_api_backends.h"
 
+#include <nlohmann/json.hpp>
+
 #include "protocol/constants.h"
+#include "proxy/admin_api_collect.h"
+#include "proxy/admin_api_json.h"
 
 namespace ql::proxy {
 namespace {
 
-// Refusals that prove the server is there and working.
-bool LoginRefusal(uint16_t code) {
+int64_t WallNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+bool IsLoginRefusal(uint16_t code) {
   switch (code) {
     case 1044:  // access denied to database
     case 1045:  // access denied
@@ -20,14 +31,6 @@ bool LoginRefusal(uint16_t code) {
       return false;
   }
 }
-
-int64_t WallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 BackendProber::BackendProber(const SharedState& shared, std::chrono::milliseconds timeout,
                              std::chrono::milliseconds max_age)
@@ -98,12 +101,54 @@ awaitable<void> BackendProber::Refresh(size_t index) {
   } else {
     const bool server_said = !outcome.server_err_payload.empty();
     r.error_code = server_said ? outcome.error.code : 0;  // else the proxy's own wording
-    r.up = server_said && LoginRefusal(outcome.error.code);
+    r.up = server_said && IsLoginRefusal(outcome.error.code);
     r.error = r.up ? "login refused: " + outcome.error.message : outcome.error.message;
     if (!r.up) r.version.clear();
   }
   last_probe_[index] = std::chrono::steady_clock::now();
   probing_[index] = false;
+}
+
+std::string BackendsHealthJson(const ProxySnapshot& snapshot,
+                               const std::vector<BackendStatus>& backends,
+                               const HealthSnapshotPtr& health) {
+  using json = nlohmann::ordered_json;  // keeps BackendsJson's key order
+  // The probe's fields stay exactly as BackendsJson writes them; the
+  // monitor's are merged in by backend name.
+  const std::string probed = BackendsJson(snapshot, backends);
+  json body = json::parse(probed, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return probed;  // never expected: it is our own output
+  for (json& b : body["backends"]) {
+    const std::string name = b.value("name", "");
+    const BackendHealth* h = nullptr;
+    if (health) {
+      for (const BackendHealth& candidate : health->backends) {
+        if (candidate.address.Name() == name) h = &candidate;
+      }
+    }
+    b["address"] = name;
+    if (!h) {
+      b["weight"] = nullptr;
+      b["usable_for_reads"] = nullptr;
+      b["replication_running"] = nullptr;
+      b["last_error"] = nullptr;
+      b["checks_failed"] = nullptr;
+      continue;
+    }
+    const bool replica = h->role == analyzer::BackendRole::kReplica;
+    b["weight"] = h->weight;
+    b["up"] = h->up;
+    b["usable_for_reads"] = h->usable_for_reads;
+    b["read_only"] = h->checked_at_ns != 0 && h->up ? json(h->read_only) : json(nullptr);
+    b["replication_running"] = replica && h->checked_at_ns != 0 ? json(h->replication_running)
+                                                                : json(nullptr);
+    b["lag_seconds"] = h->lag_seconds >= 0 ? json(h->lag_seconds) : json(nullptr);
+    b["last_error"] = h->last_error.empty() ? json(nullptr) : json(h->last_error);
+    b["checked_at"] = h->checked_at_ns != 0 ? json(IsoTime(h->checked_at_ns)) : json(nullptr);
+    b["checks_failed"] = h->checks_failed;
+  }
+  body["monitor"] = health ? json{{"round", health->round}} : json(nullptr);
+  return body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace ql::proxy

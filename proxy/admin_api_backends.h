@@ -17,8 +17,9 @@
 // Results are cached and a backend is probed at most once per `max_age`, so
 // that frequent scrapes cost at most one login per backend per max_age.
 //
-// Extension point: the routing issue's health checker (read_only, replica
-// lag) replaces the probe's body and adds its findings to BackendStatus.
+// The backend monitor (backend_monitor.h) adds its findings to the
+// /api/backends answer through BackendsHealthJson below: the probe still
+// supplies the server version and the login error code.
 #pragma once
 
 #include <chrono>
@@ -30,6 +31,7 @@
 #include "analyzer/statement_record.h"
 #include "proxy/asio.h"
 #include "proxy/backend_connection.h"
+#include "proxy/backend_health.h"
 #include "proxy/worker_context.h"
 
 namespace ql::proxy {
@@ -68,5 +70,23 @@ class BackendProber {
   std::vector<std::chrono::steady_clock::time_point> last_probe_;
   std::vector<bool> probing_;
 };
+
+struct ProxySnapshot;
+
+// Server errors during login that prove the server is there and working
+// (access denied, unknown database, expired password): such a backend is up.
+bool IsLoginRefusal(uint16_t code);
+
+// GET /api/backends: the fields of BackendsJson (admin_api_json.h), with the
+// monitor's latest findings merged per backend (`health` may be null before
+// the monitor's first round, or without a monitor):
+//   "address": "host:port", "weight", "up" (the monitor's, else the probe's),
+//   "usable_for_reads", "read_only", "replication_running" (replicas; null
+//   for the primary), "lag_seconds" (null when unknown), "last_error" (null
+//   when healthy), "checked_at" (the monitor's last check), "checks_failed";
+// and at the top level "monitor": {"round": N} | null.
+std::string BackendsHealthJson(const ProxySnapshot& snapshot,
+                               const std::vector<BackendStatus>& backends,
+                               const HealthSnapshotPtr& health);
 
 }  // namespace ql::proxy
