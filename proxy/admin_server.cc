@@ -46,13 +46,15 @@ AdminServer::Reply BadRequest(const absl::Status& status) {
 
 }  // namespace
 
-AdminServer::AdminServer(const SharedState& shared, std::vector<WorkerHandle> workers)
+AdminServer::AdminServer(const SharedState& shared, std::vector<WorkerHandle> workers,
+                         std::function<HealthSnapshotPtr()> health)
     : shared_(shared),
       collector_(std::move(workers), kCollectTimeout),
       prober_(shared, std::min<std::chrono::milliseconds>(
                           kProbeTimeout, std::chrono::milliseconds(int64_t(
                                              shared.config.connect_timeout_s * 1000))),
-              kProbeMaxAge) {}
+              kProbeMaxAge),
+      health_(std::move(health)) {}
 
 AdminServer::~AdminServer() { Stop(); }
 
@@ -115,6 +117,7 @@ awaitable<AdminServer::Reply> AdminServer::Route(std::string_view path, std::str
   if (path == "/metrics") {
     ExpositionInput in;
     in.backends = co_await prober_.All();
+    in.health = health_ ? health_() : nullptr;
     // Blocks this thread (only this thread) until the workers answered.
     const ProxySnapshot snapshot = collector_.Collect(kCollectMetrics | kCollectDigests);
     in.snapshot = &snapshot;
@@ -137,7 +140,8 @@ awaitable<AdminServer::Reply> AdminServer::Route(std::string_view path, std::str
     if (!query.empty()) co_return JsonError(400, "/api/backends takes no parameters");
     std::vector<BackendStatus> backends = co_await prober_.All();
     const ProxySnapshot snapshot = collector_.Collect(kCollectMetrics);
-    co_return Reply{200, kJson, BackendsJson(snapshot, backends)};
+    const HealthSnapshotPtr health = health_ ? health_() : nullptr;
+    co_return Reply{200, kJson, BackendsHealthJson(snapshot, backends, health)};
   }
   if (path == "/api/sessions") {
     auto request = ParseSessionsRequest(query);

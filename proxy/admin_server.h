@@ -12,6 +12,7 @@
 //   /api/sessions   live client sessions, JSON
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -27,7 +28,9 @@ namespace ql::proxy {
 
 class AdminServer {
  public:
-  AdminServer(const SharedState& shared, std::vector<WorkerHandle> workers);
+  // `health`: the backend monitor's latest snapshot (may be empty).
+  AdminServer(const SharedState& shared, std::vector<WorkerHandle> workers,
+              std::function<HealthSnapshotPtr()> health = {});
   ~AdminServer();
 
   // Binds the admin address and starts serving on its own thread.
@@ -51,6 +54,7 @@ class AdminServer {
   const SharedState& shared_;
   SnapshotCollector collector_;
   BackendProber prober_;
+  std::function<HealthSnapshotPtr()> health_;
   asio::io_context io_{1};
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::thread thread_;

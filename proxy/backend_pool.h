@@ -28,6 +28,9 @@ struct PoolKey {
   uint32_t capabilities = 0;
   uint32_t mariadb_capabilities = 0;
   uint8_t collation = 0;
+  // False only for connections with no default database: a reset keeps the
+  // schema, and no command can unselect one.
+  bool with_schema = true;
   friend bool operator==(const PoolKey&, const PoolKey&) = default;
 };
 

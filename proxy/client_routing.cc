@@ -123,7 +123,8 @@ awaitable<bool> ClientSession::AcquireSlot(int slot, uint8_t error_seq) {
   login.client_capabilities = client_caps_;
   login.client_mariadb_capabilities = client_mariadb_caps_;
   login.character_set = charset_;
-  PoolKey key{backend, login.username, client_caps_, client_mariadb_caps_, charset_};
+  PoolKey key{backend, login.username, client_caps_, client_mariadb_caps_, charset_,
+              !state_.schema().empty()};
   PoolLease lease = co_await worker_.pool->Acquire(key, login);
   connect_ns_ += uint64_t(lease.waited.count());
   const std::string name = worker_.pool->address(backend).Name();
@@ -266,6 +267,7 @@ void ClientSession::ReleaseSlot(int slot) {
     last_status_ = protocol::status::kAutocommit;
   }
   prepared_.ForgetSlot(slot);
+  h.key.with_schema = !(h.applied.schema_known && h.applied.schema.empty());
   if (h.conn) worker_.pool->Release(h.key, std::move(h.conn));
   h.applied = AppliedState{};
 }

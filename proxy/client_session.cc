@@ -86,11 +86,14 @@ awaitable<error_code> ClientSession::SendOk(uint8_t seq) {
 
 bool ClientSession::SessionSurvivesReconnect() const {
   // A fresh primary session has no transaction: a client that had one must
-  // learn it is gone, not carry on and commit half of it. Pins are state
-  // (temporary tables, locks) that died with the connection too.
+  // learn it is gone, not carry on and commit half of it. Temporary tables,
+  // locks and open handlers died with the connection too; a client that
+  // believes it still holds a lock must not carry on either.
   if (last_status_ & protocol::status::kInTrans) return false;
-  if (!pins_.empty()) return false;
-  return true;
+  PinReasons lost = pins_;
+  lost.Remove(PinReason::kUserVariable);
+  lost.Remove(PinReason::kSessionHistory);
+  return lost.empty();
 }
 
 awaitable<bool> ClientSession::ServeCommand() {

@@ -11,6 +11,7 @@
 
 #include "analyzer/digest.h"
 #include "analyzer/latency_histogram.h"
+#include "proxy/metrics_backends.h"
 
 namespace ql::proxy {
 namespace {
@@ -324,7 +325,11 @@ std::vector<MetricFamily> BuildMetricFamilies(const ExpositionInput& in) {
   out.push_back(std::move(backend_conns));
   out.push_back(std::move(idle_conns));
   out.push_back(std::move(failures));
-  out.push_back(std::move(up));
+  if (in.health) {
+    AppendBackendHealthMetrics(*in.health, out);  // its backend_up replaces the probe's
+  } else {
+    out.push_back(std::move(up));
+  }
 
   MetricFamily pool_wait = Family("querylens_pool_wait_seconds",
                                   "Per statement, the wait for a backend connection (0 when the "

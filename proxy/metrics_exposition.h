@@ -54,6 +54,7 @@ inline constexpr size_t kDigestInfoTextBytes = 200;
 struct ExpositionInput {
   const ProxySnapshot* snapshot = nullptr;
   std::vector<BackendStatus> backends;
+  HealthSnapshotPtr health;  // the backend monitor's; when set it supplies backend_up
   std::string_view version;
   size_t top_digests = 200;
   uint64_t slow_log_written = 0;

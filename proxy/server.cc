@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "proxy/admin_server.h"
+#include "proxy/backend_monitor.h"
 #include "proxy/client_session.h"
 #include "proxy/logging.h"
 
@@ -184,7 +185,11 @@ absl::Status Server::Run() {
   if (absl::Status s = Prepare(); !s.ok()) return s;
   std::vector<WorkerHandle> handles;
   for (auto& w : workers_) handles.push_back({&w->io, &w->context});
-  AdminServer admin(shared_, std::move(handles));
+  // The backend monitor feeds every worker's WorkerContext::health.
+  auto monitor = StartBackendMonitor(shared_, handles);
+  if (!monitor.ok()) return monitor.status();
+  BackendMonitor* health_source = monitor->get();
+  AdminServer admin(shared_, std::move(handles), [health_source] { return health_source->Latest(); });
   if (absl::Status s = admin.Start(); !s.ok()) return s;
   asio::io_context signal_io(1);
   asio::signal_set signals(signal_io, SIGINT, SIGTERM, SIGHUP);
@@ -213,6 +218,7 @@ absl::Status Server::Run() {
   LogInfo(absl::StrCat("signal ", received, ": shutting down"));
   // The admin thread reads the workers: it stops first.
   admin.Stop();
+  (*monitor)->Stop();
   for (auto& w : workers_) {
     asio::post(w->io, [worker = w.get()] {
       error_code ignored;

@@ -171,7 +171,9 @@ def test_backends_shape(api_proxy, lab):
     backends = body["backends"]
     assert [b["role"] for b in backends] == ["primary", "replica"]
     keys = {"name", "host", "port", "role", "up", "checked_at", "probe_seconds", "error",
-            "error_code", "version", "connections", "connect_failures", "read_only", "lag_seconds"}
+            "error_code", "version", "connections", "connect_failures", "read_only", "lag_seconds",
+            "address", "weight", "usable_for_reads", "replication_running", "last_error",
+            "checks_failed"}
     for b in backends:
         assert set(b) == keys, set(b) ^ keys
         assert b["up"] is True and b["error"] is None and b["error_code"] is None
