@@ -33,7 +33,8 @@ def root_connect(lab, server: str, timeout: float = 10):
     """A root connection over the server's socket. It runs no SELECT at
     connect time, so it does not disturb Com_select."""
     sock = os.path.join(lab.dir, server, "mysqld.sock")
-    return pymysql.connect(unix_socket=sock, user="root", password="", autocommit=True,
+    return pymysql.connect(unix_socket=sock, user="root", password="", database="app",
+                           autocommit=True, charset="utf8mb4",
                            connect_timeout=timeout, read_timeout=120, write_timeout=60)
 
 

@@ -137,12 +137,12 @@ def test_set_names_round_trip(lab, direct, routed):
     reads_latin1 = [
         b"SELECT txt, HEX(txt), @@character_set_client, @@character_set_results "
         b"FROM st_names WHERE id = 1",
-        "SELECT 'caf\u00e9', HEX('caf\u00e9'), CHAR_LENGTH('caf\u00e9')".encode("latin1"),
+        "SELECT 'caf\u00e9' AS s, HEX('caf\u00e9') AS h, CHAR_LENGTH('caf\u00e9') AS n".encode("latin1"),
         ("SELECT id FROM st_names WHERE txt = '" + row1 + "'").encode("latin1"),
     ]
     reads_utf8 = [
         b"SELECT txt, HEX(txt), @@character_set_client FROM st_names ORDER BY id",
-        "SELECT '\U0001F600', HEX('\U0001F600'), CHAR_LENGTH('\u65e5\u672c')".encode("utf8"),
+        "SELECT '\U0001F600' AS s, HEX('\U0001F600') AS h, CHAR_LENGTH('\u65e5\u672c') AS n".encode("utf8"),
     ]
     statements = (["SET NAMES latin1"] + reads_latin1 + ["SET NAMES utf8mb4"] + reads_utf8
                   + ["SET NAMES latin1"] + reads_latin1)
