@@ -182,13 +182,17 @@ def replica_usable(admin_port: int) -> bool:
 
 def wait_replica_usable(proc, timeout: float = USABLE_TIMEOUT):
     """Polls /api/backends until every replica shows usable_for_reads=true."""
-    deadline = time.monotonic() + timeout
+    t0 = time.monotonic()
+    deadline = t0 + timeout
     last = None
     while time.monotonic() < deadline:
         last = backends(proc.admin_port)
         reps = _replicas(last)
         if reps and all(b.get("usable_for_reads") is True for b in reps):
             return reps
+        if time.monotonic() - t0 > 5 and not any("usable_for_reads" in b for b in reps):
+            raise AssertionError("this proxy does not report usable_for_reads in /api/backends "
+                                 f"(no read routing?): {last}")
         time.sleep(0.2)
     raise AssertionError(f"replica not usable for reads after {timeout}s; /api/backends: {last}")
 

@@ -105,7 +105,7 @@ def test_idle_connections_closed(lab, start_proxy):
     deadline = time.monotonic() + 30
     while app2_on_primary(lab) > 0:
         assert time.monotonic() < deadline, \
-            f"idle pooled connections still open 30s after the sessions ended (2s idle timeout)"
+            "idle pooled connections still open 30s after the sessions ended (2s idle timeout)"
         time.sleep(0.25)
 
 

@@ -19,8 +19,9 @@ import subprocess
 import pymysql
 import pytest
 
-from qlservers import (Counters, assert_on, connect, metric_sum, metrics, q, repeat,
-                       root_exec, routed_proxy, wait_replica_caught_up)
+from qlservers import (Counters, assert_on, connect, metric_sum, metrics, proxy_routes, q,
+                       repeat, root_exec, routed_proxy, wait_replica_caught_up,
+                       wait_replica_usable)
 
 N = 200  # statements per check; noise on the other server must stay below N/2
 
@@ -306,7 +307,9 @@ def test_sysbench_oltp_read_write_routed(lab, start_proxy, sbtables, skip_trx):
     (and no read-after-write window, since every sysbench thread writes
     all the time) the reads go to the replica."""
     extra = ["--read-after-write-window", "0"] if skip_trx else []
-    ep, _ = routed_proxy(start_proxy, extra)
+    ep, proc = start_proxy(extra)
+    if skip_trx or proxy_routes(proc):
+        wait_replica_usable(proc)
     c = Counters(lab)
     run = sysbench(ep, "oltp_read_write", "run",
                    ["--threads=4", f"--time={SB_SECONDS}", "--report-interval=0",

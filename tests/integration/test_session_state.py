@@ -16,12 +16,11 @@ querylens_session_pins_total{reason}: otherwise the comparison alone would
 pass with every read on the primary. A proxy without routing runs them on
 its one backend; those runs check the values only.
 """
-import pymysql
 import pytest
 
 from qlhelpers import APP_DB, assert_same, mysqldb_connect, run_script
 from qlservers import (Counters, connect, metric_sum, metrics, proxy_routes, q, root_exec,
-                       routed_proxy, wait_replica_caught_up, wait_replica_usable)
+                       wait_replica_caught_up, wait_replica_usable)
 from test_c_client import run_both
 
 LOOPS = 60  # repeated reads for the counter checks (noise margin: LOOPS/2)
