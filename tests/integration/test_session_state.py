@@ -106,6 +106,27 @@ def check_reads_on_replica(lab, ep, routes, setup, reads, expect, what, **kw):
             f"{what}: the reads did not run on the replica: {d}"
 
 
+def check_reads_pinned(lab, ep, routes, setup, read, what, teardown=()):
+    """With a routing proxy: after `setup` (which pins the session), LOOPS
+    plain reads run on the primary."""
+    if not routes:
+        return
+    conn = connect(ep)
+    try:
+        for s in setup:
+            q(conn, s)
+        c = Counters(lab)
+        for _ in range(LOOPS):
+            q(conn, read)
+        d = c.delta()
+        for s in teardown:
+            q(conn, s)
+    finally:
+        conn.close()
+    assert d["primary"]["Com_select"] >= LOOPS and d["replica"]["Com_select"] < LOOPS // 2, \
+        f"{what}: reads of a pinned session did not stay on the primary: {d}"
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -128,6 +149,8 @@ def test_user_variables(lab, direct, routed):
     assert rows_of(p, 8) == [(50, "bee", 9)]
     if routes:
         assert pins(proc, "user_variable") > before
+    check_reads_pinned(lab, ep, routes, ["SET @a = 1"], "SELECT v FROM st_t WHERE id = 2",
+                       "SET @a")
 
 
 def test_set_names_round_trip(lab, direct, routed):
@@ -212,6 +235,56 @@ def test_temporary_tables(lab, direct, routed):
     assert rows_of(p, 8) == [("v1",)]
     if routes:
         assert pins(proc, "temporary_table") > before
+    check_reads_pinned(lab, ep, routes, ["CREATE TEMPORARY TABLE st_tmp2 (id INT)"],
+                       "SELECT v FROM st_t WHERE id = 2", "CREATE TEMPORARY TABLE")
+
+
+def test_user_lock(lab, direct, routed):
+    """GET_LOCK pins the session: RELEASE_LOCK only succeeds on the
+    connection that holds the lock, and IS_USED_LOCK names it."""
+    ep, proc, routes = routed
+    statements = [
+        "SELECT GET_LOCK('ql_st_lock', 5)",
+        "SELECT IS_USED_LOCK('ql_st_lock') = CONNECTION_ID()",
+        "SELECT IS_FREE_LOCK('ql_st_lock')",
+        "SELECT v FROM st_t WHERE id = 5",
+        "SELECT RELEASE_LOCK('ql_st_lock')",
+        "SELECT RELEASE_LOCK('ql_st_lock')",
+    ]
+    before = pins(proc, "user_lock") if routes else 0
+    d, p = both(direct, ep, statements)
+    assert_same(d, p, "GET_LOCK")
+    assert [rows_of(p, i) for i in (0, 1, 2, 4, 5)] == \
+        [[(1,)], [(1,)], [(0,)], [(1,)], [(None,)]]
+    if routes:
+        assert pins(proc, "user_lock") > before
+    check_reads_pinned(lab, ep, routes, ["SELECT GET_LOCK('ql_st_lock2', 5)"],
+                       "SELECT v FROM st_t WHERE id = 2", "GET_LOCK",
+                       teardown=["SELECT RELEASE_LOCK('ql_st_lock2')"])
+
+
+def test_lock_tables(lab, direct, routed):
+    """Under LOCK TABLES only the locked tables may be read (1100 for the
+    others): reads must run on the connection holding the locks."""
+    ep, proc, routes = routed
+    statements = [
+        "LOCK TABLES st_t READ",
+        "SELECT v FROM st_t WHERE id = 3",
+        "SELECT txt FROM st_names WHERE id = 1",
+        "UNLOCK TABLES",
+        "SELECT id FROM st_names WHERE id = 1",
+    ]
+    before = pins(proc, "lock_tables") if routes else 0
+    d, p = both(direct, ep, statements)
+    assert_same(d, p, "LOCK TABLES")
+    assert rows_of(p, 1) == [("v3",)]
+    assert p[2].get("code") == 1100, p[2]
+    assert rows_of(p, 4) == [(1,)]
+    if routes:
+        assert pins(proc, "lock_tables") > before
+    check_reads_pinned(lab, ep, routes, ["LOCK TABLES st_t READ"],
+                       "SELECT v FROM st_t WHERE id = 2", "LOCK TABLES",
+                       teardown=["UNLOCK TABLES"])
 
 
 @pytest.mark.parametrize("setup,reads,expect", [
