@@ -19,6 +19,8 @@ import subprocess
 import pymysql
 import pytest
 
+from qladmin import admin_json
+
 from qlservers import (Counters, assert_on, connect, metric_sum, metrics, proxy_routes, q,
                        repeat, root_exec, routed_proxy, wait_replica_caught_up,
                        wait_replica_usable)
@@ -234,6 +236,34 @@ def test_route_rule_to_primary(lab, start_proxy, rt_tables, rule, pinned_user):
     finally:
         conn.close()
         other.close()
+
+
+def test_route_rule_by_digest(lab, start_proxy, rt_tables):
+    """The digest of a statement, as /api/digests shows it, in a rule."""
+    ep0, proc0 = start_proxy([])
+    conn = connect(ep0)
+    try:
+        q(conn, "SELECT * FROM rr_pinned WHERE id = 1")
+    finally:
+        conn.close()
+    found = [d for d in admin_json(proc0.admin_port, "/api/digests?limit=10000")["digests"]
+             if d["fingerprint"].startswith("select * from rr_pinned where id =")]
+    assert len(found) == 1, found
+    digest = found[0]["digest"]
+    proc0.stop()
+
+    rule = f"digest={digest}=>primary"
+    ep, _ = routed_proxy(start_proxy, ["--route-rule", rule])
+    conn = connect(ep)
+    try:
+        c = Counters(lab)
+        repeat(conn, "SELECT * FROM rr_pinned WHERE id = %s", N, lambda i: (i % 10 + 1,))
+        assert_on(c.delta(), "primary", N, what=f"reads matching --route-rule '{rule}'")
+        c = Counters(lab)
+        point_reads(conn)
+        assert_on(c.delta(), "replica", N, what=f"reads not matching --route-rule '{rule}'")
+    finally:
+        conn.close()
 
 
 def test_statement_metrics_by_role(lab, start_proxy, rt_tables):
