@@ -7,6 +7,8 @@
 #   lab.sh env              print shell exports for the lab (eval "$(lab.sh env)")
 #   lab.sh start-primary | stop-primary | start-replica | stop-replica
 #                           start or stop one server, keeping its data
+#   lab.sh kill-replica     SIGKILL the replica's mariadbd (found by its pid
+#                           file), as a crash; start-replica brings it back
 #   lab.sh sql primary|replica [mariadb args...]
 #                           open the mariadb client as root on one server
 #   lab.sh destroy          stop both servers and delete the lab directory
@@ -188,6 +190,23 @@ wait_ready() {
   done
   show_log_tail "$name"
   die "$name (pid $pid) not ready after ${TIMEOUT}s"
+}
+
+# SIGKILL, no shutdown: a crash as clients and the proxy see it.
+kill_server() {
+  local name=$1 pid deadline
+  pid=$(srv_pid "$name")
+  if [[ -z $pid ]]; then
+    log "$name not running"
+    return 0
+  fi
+  log "$name: SIGKILL to pid $pid"
+  kill -KILL "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + 10))
+  while is_alive "$pid" && (( SECONDS < deadline )); do sleep 0.05; done
+  is_alive "$pid" && die "$name: pid $pid still alive 10s after SIGKILL"
+  rm -f "$(srv_dir "$name")/launcher.pid"
+  log "$name killed"
 }
 
 # ---- initialisation ----------------------------------------------------------
@@ -410,6 +429,7 @@ case "${1:-}" in
   stop-primary)   stop_server primary ;;
   start-replica)  need_initialized; start_server replica ;;
   stop-replica)   stop_server replica ;;
+  kill-replica)   kill_server replica ;;
   sql)
     shift
     [[ ${1:-} == primary || ${1:-} == replica ]] || die "usage: $0 sql primary|replica [mariadb args...]"
@@ -424,6 +444,6 @@ case "${1:-}" in
     rm -rf "$LAB_DIR"
     log "removed $LAB_DIR"
     ;;
-  -h|--help|help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) die "usage: $0 start|stop|status|env|start-primary|stop-primary|start-replica|stop-replica|sql|destroy" ;;
+  -h|--help|help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) die "usage: $0 start|stop|status|env|start-primary|stop-primary|start-replica|stop-replica|kill-replica|sql|destroy" ;;
 esac
