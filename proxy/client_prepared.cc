@@ -108,10 +108,11 @@ awaitable<bool> ClientSession::ForwardStatementCommand(ByteSpan packet,
   }
   if (st == nullptr) {
     if (info.command == Command::kStmtSendLongData) co_return true;  // no response expected
-    QueueError(UnknownStatement(id, info.command == Command::kStmtExecute
-                                        ? "mysqld_stmt_execute"
-                                        : protocol::CommandName(info.command)),
-               reply_seq);
+    // MariaDB names the server function, as in "mysqld_stmt_fetch".
+    std::string_view what = info.command == Command::kStmtExecute ? "mysqld_stmt_execute"
+                            : info.command == Command::kStmtFetch ? "mysqld_stmt_fetch"
+                                                                  : "mysqld_stmt_reset";
+    QueueError(UnknownStatement(id, what), reply_seq);
     co_await FlushQueued();
     co_return true;
   }

@@ -303,6 +303,9 @@ void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan pa
     case Command::kQuery:
       AfterStatement(slot, ok, protocol::AsStringView(packet.subspan(1)));
       break;
+    case Command::kStmtExecute:
+      AfterStatement(slot, ok, {});
+      break;
     case Command::kInitDb:
       if (ok) {
         state_.SetSchema(protocol::AsStringView(packet.subspan(1)));
@@ -369,7 +372,10 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
     const bool next_transaction_only =
         c.session_changes == analyzer::SessionChanges{analyzer::SessionChange::kSetTransaction} &&
         !absl::StrContains(absl::AsciiStrToLower(absl::string_view(text.data(), text.size())), "session");
-    if (is_set && !only_autocommit && !next_transaction_only) {
+    if (is_set && text.empty()) {
+      // A prepared SET: its values came as parameters, not replayable text.
+      pins.Add(PinReason::kSessionHistory);
+    } else if (is_set && !only_autocommit && !next_transaction_only) {
       if (!state_.RecordSet(text)) pins.Add(PinReason::kSessionHistory);
       state_.MarkSynced(&held_[kPrimarySlot].applied, state_.autocommit());
     }

@@ -48,7 +48,10 @@ def api_proxy(lab, proxy_log_dir):
     needs_proxy()
     from conftest import ADMIN_PORT, PROXY_PORT, ProxyProcess
     port = PROXY_PORT + 5
-    p = ProxyProcess("admin-api", port, ADMIN_PORT + 5, [], proxy_log_dir)
+    # All on the primary: one digest entry per statement shape (entries are
+    # per role), so the orderings below do not depend on routing.
+    p = ProxyProcess("admin-api", port, ADMIN_PORT + 5, ["--read-write-split", "off"],
+                     proxy_log_dir)
     p.start()
     ep = p.endpoint("admin-api")
     run(ep, [f"CREATE DATABASE IF NOT EXISTS {OTHER_SCHEMA}",

@@ -137,11 +137,12 @@ def test_connection_gauges(start_proxy):
         for c in conns:
             c.close()
 
+    # Backend connections go back to the pool: open ones are then all idle.
     def gone():
         _, s = scrape(p.admin_port)
         return value(s, "querylens_client_connections") == 0 and \
-            value(s, "querylens_backend_connections") == 0
-    wait_for(gone, what="client and backend connection gauges back to 0")
+            value(s, "querylens_backend_connections") == value(s, "querylens_pool_idle_connections")
+    wait_for(gone, what="client gauge back to 0 and every backend connection idle in the pool")
 
 
 def test_backend_down_and_connect_failures(start_proxy, lab):
