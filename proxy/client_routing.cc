@@ -8,6 +8,7 @@
 #include "proxy/backend_exchange.h"
 #include "proxy/client_session.h"
 #include "proxy/logging.h"
+#include "proxy/simple_query.h"
 
 namespace ql::proxy {
 namespace {
@@ -226,6 +227,21 @@ awaitable<SlotOutcome> ClientSession::SyncSlot(int slot, uint8_t error_seq) {
 }
 
 awaitable<bool> ClientSession::WaitForCausalRead() {
+  HeldBackend& primary = held_[kPrimarySlot];
+  if (gtid_stale_ && primary.conn && !primary.conn->broken()) {
+    // The client did not negotiate session tracking, so the write's OK did
+    // not carry its GTID: ask, once, before the first read that needs it.
+    // SHOW rather than SELECT: Com_select on the primary keeps counting
+    // only the application's reads.
+    const std::string_view sql = "SHOW SESSION VARIABLES LIKE 'last_gtid'";
+    const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        timeouts_.backend_read);
+    absl::StatusOr<QueryResult> r = co_await RunSimpleQuery(*primary.conn, sql, timeout);
+    if (r.ok() && !r->rows.empty() && r->rows[0].size() >= 2 && r->rows[0][1]) {
+      last_gtid_ = *r->rows[0][1];
+    }
+  }
+  gtid_stale_ = false;
   // Without a GTID the proxy cannot know the replica has the write.
   if (!PlausibleGtid(last_gtid_)) {
     worker_.recorder.metrics().CausalRead(CausalReadOutcome::kNoGtid);

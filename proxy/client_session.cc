@@ -347,6 +347,9 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
     // write for the read-after-write window (an error may have written too).
     last_write_ = Clock::now();
     wrote_ = true;
+    const HeldBackend& primary = held_[kPrimarySlot];
+    gtid_stale_ = worker_.shared.config.causal_reads &&
+                  (!primary.conn || !(primary.conn->capabilities() & protocol::cap::kSessionTrack));
   }
   if (!ok) return;
   PinReasons pins = PinsAfter(c);

@@ -147,6 +147,7 @@ class ClientSession {
   Clock::time_point last_write_;
   bool wrote_ = false;
   std::string last_gtid_;  // of the session's last write, for --causal-reads
+  bool gtid_stale_ = false;  // written since, and the OK could not carry the GTID
 
   // The statement in flight, and the session's prepared statements.
   StatementIdentity current_;
