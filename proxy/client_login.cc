@@ -196,6 +196,7 @@ awaitable<bool> ClientSession::ChangeUser(ByteSpan packet) {
   prepared_.Clear();
   pins_.Clear();
   wrote_ = false;
+  pending_write_ = false;
   last_gtid_.clear();
   if (request->character_set) charset_ = uint8_t(*request->character_set);
   state_.Reset(request->database, charset_);

@@ -62,6 +62,8 @@ int ClientSession::ChooseSlot(bool statement) {
   f.replica_usable = (held_[kReplicaSlot].conn &&
                       worker_.replicas.Usable(health, replica_backend_)) ||
                      worker_.replicas.AnyUsable(health);
+  f.last_statement_on_replica = last_slot_ == kReplicaSlot && held_[kReplicaSlot].conn &&
+                                worker_.replicas.Usable(health, replica_backend_);
   route_ = PlanRoute(f);
   return route_.replica ? kReplicaSlot : kPrimarySlot;
 }

@@ -10,6 +10,7 @@
 #include "protocol/constants.h"
 #include "protocol/generic_packets.h"
 #include "proxy/logging.h"
+#include "proxy/simple_query.h"
 
 namespace ql::proxy {
 namespace {
@@ -162,6 +163,13 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
 awaitable<bool> ClientSession::SendAndRelay(ByteSpan packet, const protocol::CommandInfo& info,
                                             int slot, uint8_t seq, uint8_t reply_seq,
                                             bool is_statement) {
+  if (slot == kReplicaSlot && transaction_on_replica_ && is_statement &&
+      classification_.statement_class == analyzer::StatementClass::kWrite) {
+    // What the primary would say; the read-only replica would say 1290.
+    QueueError({1792, "25006", "Cannot execute statement in a READ ONLY transaction"}, reply_seq);
+    co_await FlushQueued();
+    co_return true;
+  }
   bool causal_checked = false;
   // At most: the replica, then the primary.
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -226,8 +234,12 @@ awaitable<bool> ClientSession::SendAndRelay(ByteSpan packet, const protocol::Com
     held.idle_since = Clock::now();
     switch (result.status) {
       case RelayStatus::kComplete:
-        if (is_statement) RecordStatement(info, packet, result, slot);
+        if (is_statement) {
+          RecordStatement(info, packet, result, slot);
+          last_slot_ = slot;
+        }
         AfterResponse(info, packet, slot);
+        if (schema_unknown_) co_await LearnSchema();
         co_return true;
       case RelayStatus::kBackendFailed: {
         std::string name = SlotName(slot);
@@ -327,6 +339,7 @@ void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan pa
         last_status_ = protocol::status::kAutocommit;
         pins_.Clear();
         wrote_ = false;
+        pending_write_ = false;
         ReleaseSlot(kReplicaSlot);
         prepared_.ForEach([](uint32_t, PreparedStatement&) {});
         prepared_.Clear();
@@ -338,13 +351,40 @@ void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan pa
   schema_ = state_.schema();
 }
 
+awaitable<void> ClientSession::LearnSchema() {
+  schema_unknown_ = false;
+  HeldBackend& primary = held_[kPrimarySlot];
+  if (!primary.conn) co_return;
+  const std::string_view sql = "SELECT DATABASE()";
+  absl::StatusOr<QueryResult> r = co_await RunSimpleQuery(
+      *primary.conn, sql,
+      std::chrono::duration_cast<std::chrono::milliseconds>(timeouts_.backend_read));
+  if (!r.ok()) {
+    primary.conn->MarkBroken();
+    co_return;
+  }
+  std::string schema;
+  if (!r->rows.empty() && !r->rows[0].empty() && r->rows[0][0]) schema = *r->rows[0][0];
+  state_.SetSchema(schema);
+  primary.applied.schema = schema;
+  schema_ = schema;
+}
+
 void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
   const analyzer::Classification& c = classification_;
   if (slot != kPrimarySlot) return;
+  // Writes, DDL, locking reads and anything not understood count as a
+  // write for the read-after-write window (an error may have written too).
+  // Inside a transaction the write becomes visible at COMMIT, so that is
+  // when the window opens; a ROLLBACK writes nothing.
   if (c.statement_class != analyzer::StatementClass::kRead &&
-      c.statement_class != analyzer::StatementClass::kSessionState) {
-    // Writes, DDL, locking reads and anything not understood count as a
-    // write for the read-after-write window (an error may have written too).
+      c.statement_class != analyzer::StatementClass::kSessionState &&
+      c.statement_class != analyzer::StatementClass::kTransactionControl) {
+    pending_write_ = true;
+  }
+  if (c.transaction_op == analyzer::TransactionOp::kRollback) pending_write_ = false;
+  if (pending_write_ && !(last_status_ & protocol::status::kInTrans)) {
+    pending_write_ = false;
     last_write_ = Clock::now();
     wrote_ = true;
     const HeldBackend& primary = held_[kPrimarySlot];
@@ -352,6 +392,12 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
                   (!primary.conn || !(primary.conn->capabilities() & protocol::cap::kSessionTrack));
   }
   if (!ok) return;
+  if (c.session_changes.Has(analyzer::SessionChange::kUseDatabase) &&
+      !(tracker_.summary().status_flags & protocol::status::kSessionStateChanged)) {
+    // USE in a query, and the server did not report the schema (the client
+    // did not ask for session tracking): ask it once the client has its answer.
+    schema_unknown_ = true;
+  }
   PinReasons pins = PinsAfter(c);
   if (c.primary_reasons.Has(analyzer::PrimaryReason::kLockTables) &&
       absl::StartsWith(current_.fingerprint, "unlock")) {

@@ -79,6 +79,7 @@ class ClientSession {
   // `text`: the SQL of a COM_QUERY (SET statements are kept for replay);
   // empty for a prepared statement.
   void AfterStatement(int slot, bool ok, std::string_view text);
+  awaitable<void> LearnSchema();
   // Fingerprint and classification of the statement a command runs; false for other commands.
   bool IdentifyStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet);
   void RecordStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet,
@@ -146,6 +147,9 @@ class ClientSession {
   PinReasons pins_;
   Clock::time_point last_write_;
   bool wrote_ = false;
+  int last_slot_ = kPrimarySlot;  // where the last statement ran
+  bool pending_write_ = false;  // written inside the open transaction
+  bool schema_unknown_ = false;  // a USE succeeded and the server did not say which schema
   std::string last_gtid_;  // of the session's last write, for --causal-reads
   bool gtid_stale_ = false;  // written since, and the OK could not carry the GTID
 

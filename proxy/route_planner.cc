@@ -21,6 +21,12 @@ bool LiftableToReplica(const analyzer::Classification& c) {
   return rest.empty();
 }
 
+bool OnlyAboutLastStatement(const analyzer::Classification& c) {
+  return (c.statement_class == StatementClass::kRead ||
+          c.statement_class == StatementClass::kPrimaryOnly) &&
+         c.primary_reasons == analyzer::PrimaryReasons{PrimaryReason::kLastStatementInfo};
+}
+
 bool OpensReadOnlyTransaction(const analyzer::Classification& c) {
   return c.statement_class == StatementClass::kTransactionControl &&
          c.transaction_op == analyzer::TransactionOp::kBeginReadOnly && c.statement_count == 1;
@@ -88,6 +94,7 @@ std::string_view RouteReasonName(RouteReason r) {
     case RouteReason::kNoUsableReplica: return "no_usable_replica";
     case RouteReason::kSplitOff: return "split_off";
     case RouteReason::kCommand: return "command";
+    case RouteReason::kFollowsLastStatement: return "follows_last_statement";
   }
   return "unknown";
 }
@@ -101,6 +108,10 @@ RouteChoice PlanRoute(const RouteFacts& f) {
   if (!f.split_enabled) return {false, RouteReason::kSplitOff};
   if (f.in_transaction) return {false, RouteReason::kTransaction};
   if (!f.autocommit) return {false, RouteReason::kAutocommitOff};
+  // Facts about the previous statement live on the connection that ran it.
+  if (f.last_statement_on_replica && OnlyAboutLastStatement(c)) {
+    return {true, RouteReason::kFollowsLastStatement};
+  }
   const bool read_only_begin = OpensReadOnlyTransaction(c);
   const bool eligible = c.ReplicaEligible() || read_only_begin;
   const bool lifted = !eligible && LiftableToReplica(c) &&

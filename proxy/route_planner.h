@@ -54,6 +54,7 @@ enum class RouteReason : uint8_t {
   kNoUsableReplica,
   kSplitOff,             // --read-write-split off, or no replica configured
   kCommand,              // a command that only the primary serves (cursor fetch, long data, ...)
+  kFollowsLastStatement,  // SHOW WARNINGS, ROW_COUNT(), FOUND_ROWS(): where the last statement ran
 };
 std::string_view RouteReasonName(RouteReason r);
 
@@ -68,6 +69,7 @@ struct RouteFacts {
   bool pinned = false;
   bool recent_write = false;
   bool replica_usable = false;           // at least one replica may take reads
+  bool last_statement_on_replica = false;  // and that replica connection is still held
 };
 
 struct RouteChoice {
