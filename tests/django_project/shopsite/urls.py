@@ -1,0 +1,2 @@
+"""The test shop serves no pages; Django still wants a URLconf."""
+urlpatterns = []
