@@ -33,8 +33,7 @@ MysqlError UnknownStatement(uint32_t id, std::string_view command) {
 
 awaitable<bool> ClientSession::Prepare(ByteSpan packet, uint8_t reply_seq) {
   statement_command_id_ = 0;
-  connect_ns_ = 0;
-  sync_ns_ = 0;
+  StartCommandClock();
   if (prepared_.size() >= kMaxStatementsPerSession) {
     QueueError({1461, "42000",
                 absl::StrCat("Can't create more than max_prepared_stmt_count statements (current "
@@ -116,12 +115,7 @@ awaitable<bool> ClientSession::ForwardStatementCommand(ByteSpan packet,
     co_await FlushQueued();
     co_return true;
   }
-  command_started_ = Clock::now();
-  command_wall_start_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-  connect_ns_ = 0;
-  sync_ns_ = 0;
+  StartCommandClock();
   statement_command_id_ = id;
   st->last_used = prepared_.Touch();
   int slot = kPrimarySlot;
@@ -142,6 +136,18 @@ awaitable<bool> ClientSession::ForwardStatementCommand(ByteSpan packet,
     }
   } else {
     hint_ = RouteHint::kNone;
+  }
+  if (info.command == Command::kStmtReset && st->backend_id[kReplicaSlot] != 0 &&
+      held_[kReplicaSlot].conn) {
+    // The client hears the primary's answer; the replica's copy is reset too.
+    uint8_t reset[5] = {uint8_t(Command::kStmtReset)};
+    PatchStatementId(reset + 1, st->backend_id[kReplicaSlot]);
+    ExchangeResult r = co_await ExchangeCommand(*held_[kReplicaSlot].conn, reset,
+                                                protocol::ResponseKind::kOkOrErr,
+                                                timeouts_.backend_read);
+    if (r.failed()) ReleaseSlot(kReplicaSlot);
+    st = prepared_.Find(id);
+    if (st == nullptr) co_return true;
   }
   SessionRegistry::Activity activity(worker_.sessions, connection_id_, is_statement,
                                      command_wall_start_ns_);

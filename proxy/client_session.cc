@@ -143,14 +143,18 @@ awaitable<bool> ClientSession::ServeCommand() {
   }
 }
 
-awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandInfo& info) {
+void ClientSession::StartCommandClock() {
   command_started_ = Clock::now();
   command_wall_start_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
   connect_ns_ = 0;
-  statement_command_id_ = 0;
   sync_ns_ = 0;
+}
+
+awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandInfo& info) {
+  StartCommandClock();
+  statement_command_id_ = 0;
   const bool is_statement = IdentifyStatement(info, packet);
   SessionRegistry::Activity activity(worker_.sessions, connection_id_, is_statement,
                                      command_wall_start_ns_);

@@ -70,6 +70,8 @@ class ClientSession {
 
   // Commands (client_session.cc).
   awaitable<bool> ServeCommand();
+  // Start of a command: its clocks and per-command counters.
+  void StartCommandClock();
   awaitable<bool> Forward(protocol::ByteSpan packet, const protocol::CommandInfo& info);
   // Sends `packet` on `slot` and relays the answer; a replica read that fails
   // before any byte reached the client is retried on the primary.

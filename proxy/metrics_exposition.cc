@@ -1,6 +1,8 @@
 // Implementation of the /metrics exposition.
 #include "proxy/metrics_exposition.h"
 
+#include "proxy/metrics_family_builder.h"
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -24,28 +26,9 @@ using analyzer::BackendRole;
 constexpr std::array<BackendRole, 3> kRoles = {BackendRole::kPrimary, BackendRole::kReplica,
                                                BackendRole::kNone};
 
-MetricFamily Family(std::string name, std::string help, MetricType type) {
-  MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = type;
-  return f;
-}
-
-ClientMetric& Add(MetricFamily& f, std::vector<ClientMetric::Label> labels) {
-  ClientMetric& m = f.metric.emplace_back();
-  m.label = std::move(labels);
-  return m;
-}
-
-void AddValue(MetricFamily& f, std::vector<ClientMetric::Label> labels, double value) {
-  ClientMetric& m = Add(f, std::move(labels));
-  if (f.type == MetricType::Counter) {
-    m.counter.value = value;
-  } else {
-    m.gauge.value = value;
-  }
-}
+using metrics_build::Add;
+using metrics_build::AddValue;
+using metrics_build::Family;
 
 void AddHistogram(MetricFamily& f, std::vector<ClientMetric::Label> labels,
                   const analyzer::LatencyHistogram& h) {
