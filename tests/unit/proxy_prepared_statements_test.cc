@@ -4,6 +4,7 @@
 #include "proxy/prepared_statements.h"
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -33,6 +34,12 @@ Bytes Execute(uint32_t id, uint16_t num_params, int bound, const Bytes& types,
   return p;
 }
 
+PreparedStatement WithSql(std::string_view sql) {
+  PreparedStatement s;
+  s.sql = sql;
+  return s;
+}
+
 PreparedStatement TwoParams() {
   PreparedStatement s;
   s.sql = "SELECT * FROM t WHERE id = ? AND name = ?";
@@ -47,24 +54,24 @@ PreparedStatement TwoParams() {
 TEST(PreparedStatementMap, IdsStartAtOneAndAreNotReused) {
   PreparedStatementMap map;
   EXPECT_EQ(map.size(), 0u);
-  EXPECT_EQ(map.Add(PreparedStatement{.sql = "SELECT 1"}), 1u);
-  EXPECT_EQ(map.Add(PreparedStatement{.sql = "SELECT 2"}), 2u);
-  EXPECT_EQ(map.Add(PreparedStatement{.sql = "SELECT 3"}), 3u);
+  EXPECT_EQ(map.Add(WithSql("SELECT 1")), 1u);
+  EXPECT_EQ(map.Add(WithSql("SELECT 2")), 2u);
+  EXPECT_EQ(map.Add(WithSql("SELECT 3")), 3u);
   EXPECT_EQ(map.size(), 3u);
   map.Erase(2);
   EXPECT_EQ(map.size(), 2u);
   EXPECT_EQ(map.Find(2), nullptr);
-  EXPECT_EQ(map.Add(PreparedStatement{.sql = "SELECT 4"}), 4u);
+  EXPECT_EQ(map.Add(WithSql("SELECT 4")), 4u);
   map.Clear();
   EXPECT_EQ(map.size(), 0u);
   EXPECT_EQ(map.Find(1), nullptr);
-  EXPECT_EQ(map.Add(PreparedStatement{.sql = "SELECT 5"}), 5u);
+  EXPECT_EQ(map.Add(WithSql("SELECT 5")), 5u);
 }
 
 TEST(PreparedStatementMap, FindAndErase) {
   PreparedStatementMap map;
-  uint32_t a = map.Add(PreparedStatement{.sql = "SELECT a"});
-  uint32_t b = map.Add(PreparedStatement{.sql = "SELECT b"});
+  uint32_t a = map.Add(WithSql("SELECT a"));
+  uint32_t b = map.Add(WithSql("SELECT b"));
   ASSERT_NE(map.Find(a), nullptr);
   ASSERT_NE(map.Find(b), nullptr);
   EXPECT_EQ(map.Find(a)->sql, "SELECT a");
@@ -83,9 +90,9 @@ TEST(PreparedStatementMap, FindAndErase) {
 
 TEST(PreparedStatementMap, CountOnAndForgetSlot) {
   PreparedStatementMap map;
-  uint32_t a = map.Add(PreparedStatement{.sql = "a"});
-  uint32_t b = map.Add(PreparedStatement{.sql = "b"});
-  uint32_t c = map.Add(PreparedStatement{.sql = "c"});
+  uint32_t a = map.Add(WithSql("a"));
+  uint32_t b = map.Add(WithSql("b"));
+  uint32_t c = map.Add(WithSql("c"));
   EXPECT_EQ(map.CountOn(0), 0u);
   EXPECT_EQ(map.CountOn(1), 0u);
   map.Find(a)->backend_id[0] = 1;
@@ -117,9 +124,9 @@ TEST(PreparedStatementMap, CountOnAndForgetSlot) {
 
 TEST(PreparedStatementMap, LeastRecentlyUsedOn) {
   PreparedStatementMap map;
-  uint32_t a = map.Add(PreparedStatement{.sql = "a"});
-  uint32_t b = map.Add(PreparedStatement{.sql = "b"});
-  uint32_t c = map.Add(PreparedStatement{.sql = "c"});
+  uint32_t a = map.Add(WithSql("a"));
+  uint32_t b = map.Add(WithSql("b"));
+  uint32_t c = map.Add(WithSql("c"));
   EXPECT_EQ(map.LeastRecentlyUsedOn(0, 0), 0u);  // nothing prepared on the slot
   for (uint32_t id : {a, b, c}) map.Find(id)->backend_id[0] = id + 100;
   map.Find(c)->backend_id[1] = 200;
@@ -149,8 +156,8 @@ TEST(PreparedStatementMap, TouchIncreases) {
 
 TEST(PreparedStatementMap, ForEachVisitsAll) {
   PreparedStatementMap map;
-  map.Add(PreparedStatement{.sql = "a"});
-  map.Add(PreparedStatement{.sql = "b"});
+  map.Add(WithSql("a"));
+  map.Add(WithSql("b"));
   uint32_t sum = 0;
   int n = 0;
   map.ForEach([&](uint32_t id, PreparedStatement& s) {
