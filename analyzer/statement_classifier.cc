@@ -57,8 +57,8 @@ int Strength(StatementClass c) {
     case StatementClass::kRead: return 0;
     case StatementClass::kSessionState: return 1;
     case StatementClass::kTransactionControl: return 2;
-    case StatementClass::kLockingRead: return 3;
-    case StatementClass::kPrimaryOnly: return 4;
+    case StatementClass::kPrimaryOnly: return 3;
+    case StatementClass::kLockingRead: return 4;  // a lock outranks any other reason
     case StatementClass::kWrite: return 5;
     case StatementClass::kDdl: return 6;
     case StatementClass::kUnknown: return 7;
@@ -566,9 +566,9 @@ Classification StatementClassifier::Decide() const {
   if (assign_ && executes && !(is_set_ && !set_statement_)) {
     c.primary_reasons.Add(PrimaryReason::kUserVariableAssignment);
   }
-  if ((c.statement_class == StatementClass::kRead ||
-       c.statement_class == StatementClass::kLockingRead) &&
-      !c.primary_reasons.empty()) {
+  // A locking read stays one whatever else it does: hints and rules may lift
+  // a primary-only read to a replica, never a lock.
+  if (c.statement_class == StatementClass::kRead && !c.primary_reasons.empty()) {
     c.statement_class = StatementClass::kPrimaryOnly;
   }
   return c;

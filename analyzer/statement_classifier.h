@@ -12,7 +12,7 @@
 //
 // Multi-statement text ("SELECT 1; UPDATE t ...") is classified per
 // statement and combined: the class is the strongest part by the order
-//   read < session < transaction < locking_read < primary_only < write
+//   read < session < transaction < primary_only < locking_read < write
 //   < ddl < unknown,
 // reasons and session changes are united, the transaction op is the last one
 // seen. ';' inside a stored-program body (CREATE PROCEDURE ... BEGIN ... END,

@@ -1,6 +1,8 @@
 // Statement id mapping and COM_STMT_EXECUTE rewriting; see prepared_statements.h.
 #include "proxy/prepared_statements.h"
 
+#include <algorithm>
+
 namespace ql::proxy {
 
 uint32_t PreparedStatementMap::Add(PreparedStatement statement) {
@@ -63,7 +65,12 @@ bool RewriteExecute(protocol::ByteSpan packet, int slot, PreparedStatement& s,
   const size_t types_len = size_t(s.num_params) * 2;
   if (packet[flag_at] == 1) {
     if (packet.size() < flag_at + 1 + types_len) return false;
-    s.param_types.assign(packet.begin() + flag_at + 1, packet.begin() + flag_at + 1 + types_len);
+    protocol::ByteSpan types = packet.subspan(flag_at + 1, types_len);
+    if (!std::equal(types.begin(), types.end(), s.param_types.begin(), s.param_types.end())) {
+      // New types: the other connections hold the old ones.
+      for (bool& sent : s.types_sent) sent = false;
+      s.param_types.assign(types.begin(), types.end());
+    }
     s.types_sent[slot] = true;
     return true;
   }

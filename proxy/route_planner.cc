@@ -65,15 +65,16 @@ PinReasons PinsAfter(const analyzer::Classification& c) {
 }
 
 RouteHint FindRouteHint(std::string_view sql) {
-  static constexpr std::string_view kTag = "querylens:";
-  // Comments come first or last in practice; the search is one memchr pass.
-  size_t at = sql.find(kTag);
-  while (at != std::string_view::npos) {
-    std::string_view tail = sql.substr(at + kTag.size());
-    absl::string_view rest(tail.data(), tail.size());
+  static constexpr std::string_view kName = "querylens";
+  // The tag ignores case like the word after it; ':' is rare in SQL text.
+  for (size_t colon = sql.find(':'); colon != std::string_view::npos;
+       colon = sql.find(':', colon + 1)) {
+    if (colon < kName.size()) continue;
+    absl::string_view name(sql.data() + colon - kName.size(), kName.size());
+    if (!absl::EqualsIgnoreCase(name, absl::string_view(kName.data(), kName.size()))) continue;
+    absl::string_view rest(sql.data() + colon + 1, sql.size() - colon - 1);
     if (absl::StartsWithIgnoreCase(rest, "primary")) return RouteHint::kPrimary;
     if (absl::StartsWithIgnoreCase(rest, "replica")) return RouteHint::kReplica;
-    at = sql.find(kTag, at + 1);
   }
   return RouteHint::kNone;
 }

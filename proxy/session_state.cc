@@ -23,7 +23,7 @@ constexpr CollationName kCollations[] = {
     {47, "latin1", "latin1_bin"},           {48, "latin1", "latin1_general_ci"},
     {63, "binary", "binary"},               {83, "utf8", "utf8_bin"},
     {192, "utf8", "utf8_unicode_ci"},       {224, "utf8mb4", "utf8mb4_unicode_ci"},
-    {255, "utf8mb4", "utf8mb4_0900_ai_ci"},
+    {255, "utf8mb4", ""},
 };
 
 }  // namespace
@@ -32,6 +32,9 @@ std::optional<std::string> SetNamesForCollation(uint8_t id) {
   for (const CollationName& c : kCollations) {
     if (c.id != id) continue;
     if (c.charset == "binary") return std::string("SET NAMES binary");
+    // MySQL 8's default (255, utf8mb4_0900_ai_ci) is unknown to MariaDB before
+    // 11.4: the charset alone gives each server its utf8mb4 default.
+    if (c.collation.empty()) return absl::StrCat("SET NAMES ", absl::string_view(c.charset.data(), c.charset.size()));
     return absl::StrCat("SET NAMES ", absl::string_view(c.charset.data(), c.charset.size()), " COLLATE ",
                         absl::string_view(c.collation.data(), c.collation.size()));
   }
