@@ -3,7 +3,8 @@
 //
 // Every option is described once, by an OptionSpec in the table returned by Options(). That one entry is
 // what the flag parser, the YAML loader, Validate() and HelpText() all read. To add an option, add a field
-// to Config and one line to the table in config.cc.
+// to Config and one line to the table in config.cc (or, for a routing, pool or monitor option, in
+// config_routing_options.cc). config_options_internal.h lists the files of this module.
 //
 // Flow (main):
 //   absl::StatusOr<CommandLine> cl = ParseCommandLine(argc, argv);   // loads --config FILE, then flags
@@ -134,7 +135,8 @@ std::string HelpText();
 std::string DescribeConfig(const Config& config);
 
 // ---------------------------------------------------------------------------------------------------
-// The option table, shared by the command-line parser (config.cc) and the YAML loader (config_yaml.cc).
+// The option table, shared by the command-line parser (config_command_line.cc) and the YAML loader
+// (config_yaml.cc).
 
 enum class OptionScope {
   kEverywhere,       // flag and YAML key
