@@ -62,13 +62,8 @@ int ClientSession::ChooseSlot(bool statement) {
   f.replica_usable = (held_[kReplicaSlot].conn &&
                       worker_.replicas.Usable(health, replica_backend_)) ||
                      worker_.replicas.AnyUsable(health);
-  // LAST_INSERT_ID() and the last GTID belong to the last write, which ran
-  // on the primary, not to the previous statement.
-  const std::string_view fp = current_.fingerprint;
-  const bool about_last_write = fp.find("last_insert_id") != std::string_view::npos ||
-                                fp.find("@@identity") != std::string_view::npos ||
-                                fp.find("last_gtid") != std::string_view::npos;
-  f.last_statement_on_replica = statement && !about_last_write && last_slot_ == kReplicaSlot &&
+  if (statement) f.fingerprint = current_.fingerprint;
+  f.last_statement_on_replica = statement && last_slot_ == kReplicaSlot &&
                                 held_[kReplicaSlot].conn &&
                                 worker_.replicas.Usable(health, replica_backend_);
   route_ = PlanRoute(f);

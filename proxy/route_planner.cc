@@ -79,6 +79,12 @@ RouteHint FindRouteHint(std::string_view sql) {
   return RouteHint::kNone;
 }
 
+bool AboutLastWrite(std::string_view fp) {
+  return fp.find("last_insert_id") != std::string_view::npos ||
+         fp.find("@@identity") != std::string_view::npos ||
+         fp.find("last_gtid") != std::string_view::npos;
+}
+
 std::string_view RouteReasonName(RouteReason r) {
   switch (r) {
     case RouteReason::kReplicaRead: return "read";
@@ -110,7 +116,8 @@ RouteChoice PlanRoute(const RouteFacts& f) {
   if (f.in_transaction) return {false, RouteReason::kTransaction};
   if (!f.autocommit) return {false, RouteReason::kAutocommitOff};
   // Facts about the previous statement live on the connection that ran it.
-  if (f.last_statement_on_replica && OnlyAboutLastStatement(c)) {
+  if (f.last_statement_on_replica && OnlyAboutLastStatement(c) &&
+      !AboutLastWrite(f.fingerprint)) {
     return {true, RouteReason::kFollowsLastStatement};
   }
   const bool read_only_begin = OpensReadOnlyTransaction(c);

@@ -70,7 +70,13 @@ struct RouteFacts {
   bool recent_write = false;
   bool replica_usable = false;           // at least one replica may take reads
   bool last_statement_on_replica = false;  // and that replica connection is still held
+  std::string_view fingerprint;  // of the statement (lower case)
 };
+
+// LAST_INSERT_ID(), @@identity and @@last_gtid: facts of the session's last
+// write, which ran on the primary (unlike FOUND_ROWS() or SHOW WARNINGS,
+// which belong to whatever ran last).
+bool AboutLastWrite(std::string_view fingerprint);
 
 struct RouteChoice {
   bool replica = false;

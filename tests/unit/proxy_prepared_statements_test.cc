@@ -292,9 +292,8 @@ TEST(RewriteExecute, WideNullBitmap) {
   EXPECT_EQ(out, want);
 }
 
-// BUG (prepared_statements.cc RewriteExecute): when the client binds new
-// types and that execute goes to one slot, the other slot keeps
-// types_sent = true for the *old* types. A later execute with the bound flag
+// Regression: when the client binds new types and that execute goes to one
+// slot, the other slot must not keep types_sent = true for the *old* types. A later execute with the bound flag
 // 0 sent to that other slot is passed through unchanged, so that server
 // decodes the values with the old types (here a DOUBLE read as a LONGLONG).
 // New types arriving on one slot should clear types_sent on the others.
@@ -312,7 +311,7 @@ TEST(RewriteExecute, RebindOnOneSlotResendsTypesToTheOther) {
   const Bytes want = {0x17, 0x04, 0x03, 0x02, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00,
                       0x00, 0x01, 0x05, 0x00, 0xfd, 0x00,
                       0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x02, 'a', 'b'};
-  EXPECT_EQ(out, want) << "BUG: the replica still decodes with the old types";
+  EXPECT_EQ(out, want) << "the replica would decode with the old types";
 }
 
 TEST(RewriteExecute, MalformedPackets) {

@@ -53,6 +53,11 @@ RouteChoice Plan(const Case& k, analyzer::Classification* storage) {
   f.recent_write = k.recent_write;
   f.replica_usable = k.replica_usable;
   f.last_statement_on_replica = k.last_on_replica;
+  // Fingerprints are lower case; these statements have no literals to mask.
+  static thread_local std::string fingerprint;
+  fingerprint = k.sql ? std::string(k.sql) : std::string();
+  for (char& ch : fingerprint) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  f.fingerprint = fingerprint;
   return PlanRoute(f);
 }
 
@@ -237,8 +242,7 @@ TEST(RoutePlanner, FollowsLastStatement) {
   });
 }
 
-// BUG (route_planner.cc OnlyAboutLastStatement + the classifier's
-// kLastStatementInfo): LAST_INSERT_ID(), @@identity and @@last_insert_id are
+// Regression (route_planner.cc AboutLastWrite): LAST_INSERT_ID(), @@identity and @@last_insert_id are
 // not about the previous statement but about the last INSERT the connection
 // ran, which is always on the primary. After INSERT (primary), SELECT 1
 // (replica), SELECT LAST_INSERT_ID() now follows the SELECT 1 to the replica
@@ -249,7 +253,7 @@ TEST(RoutePlanner, LastInsertIdStaysOnPrimaryEvenAfterAReplicaRead) {
   const char* per_connection[] = {"SELECT LAST_INSERT_ID()", "SELECT @@identity",
                                   "SELECT @@last_insert_id"};
   for (const char* sql : per_connection) {
-    RunCases({{.label = "BUG: last insert id is the primary's", .sql = sql,
+    RunCases({{.label = "last insert id is the primary's", .sql = sql,
                .last_on_replica = true, .want = RouteReason::kNotARead}});
   }
 }
@@ -363,9 +367,8 @@ TEST(RoutePlanner, ReplicaHintAndRuleLiftStoredRoutineReadsOnly) {
   }
 }
 
-// BUG (analyzer/statement_classifier.cc combining classes, and
-// route_planner.cc LiftableToReplica): a locking read that also calls a
-// stored function classifies as primary_only:stored_routine, the strongest
+// Regression (analyzer/statement_classifier.cc): a locking read that also
+// calls a stored function once classified as primary_only:stored_routine, the strongest
 // class, and the locking part leaves no trace (FOR UPDATE is not a
 // PrimaryReason). LiftableToReplica then sees only kStoredRoutine and a
 // replica hint or rule sends the FOR UPDATE to a replica, while the same
@@ -379,9 +382,9 @@ TEST(RoutePlanner, LockingReadWithRoutineIsNeverLifted) {
   };
   for (const char* sql : locking) {
     RunCases({
-        {.label = "BUG: locking read lifted by hint", .sql = sql, .hint = kHintReplica,
+        {.label = "locking read never lifted by hint", .sql = sql, .hint = kHintReplica,
          .want = RouteReason::kNotARead},
-        {.label = "BUG: locking read lifted by rule", .sql = sql, .rule = RouteTarget::kReplica,
+        {.label = "locking read never lifted by rule", .sql = sql, .rule = RouteTarget::kReplica,
          .want = RouteReason::kNotARead},
     });
   }
@@ -545,10 +548,7 @@ TEST(RoutePlannerHint, Finds) {
             RouteHint::kReplica);
 }
 
-// BUG (route_planner.cc FindRouteHint, if hints are meant to be
-// case-insensitive as specified): only the word after the tag ignores case;
-// the tag "querylens:" is found with a case-sensitive find(), so
-// /* QUERYLENS:primary */ is silently no hint at all.
+// Hints ignore case, the tag included: /* QUERYLENS:primary */ is a hint.
 TEST(RoutePlannerHint, TagCaseIsIgnored) {
   EXPECT_EQ(FindRouteHint("/* QUERYLENS:primary */ SELECT 1"), RouteHint::kPrimary);
   EXPECT_EQ(FindRouteHint("/* QueryLens:Replica */ SELECT 1"), RouteHint::kReplica);

@@ -335,7 +335,7 @@ TEST(SessionStateCollation, KnownIds) {
   EXPECT_EQ(SetNamesForCollation(224), "SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci");
 }
 
-// BUG (session_state.cc kCollations, id 255): MySQL 8 clients send 255
+// Regression (session_state.cc kCollations, id 255): MySQL 8 clients send 255
 // (utf8mb4_0900_ai_ci), which MariaDB before 11.4 does not know: on the
 // lab's MariaDB 10.11 "SET NAMES utf8mb4 COLLATE utf8mb4_0900_ai_ci" fails
 // with ERROR 1273 Unknown collation, so syncing a reused pooled connection
