@@ -288,6 +288,10 @@ void ClientSession::ReleaseSlot(int slot) {
   }
   prepared_.ForgetSlot(slot);
   h.key.with_schema = !(h.applied.schema_known && h.applied.schema.empty());
+  // COM_RESET_CONNECTION keeps a COM_SET_OPTION change (it is a capability of
+  // the connection, not session state): such a connection must not serve
+  // the next client, who expects what it negotiated.
+  if (h.conn && h.applied.multi_statements >= 0) h.conn->MarkBroken();
   if (h.conn) worker_.pool->Release(h.key, std::move(h.conn));
   h.applied = AppliedState{};
 }
