@@ -79,7 +79,9 @@ def _settled(p):
 
 
 def test_loop_of_lookups_is_one_high_confidence_finding(start_proxy):
-    ep, p = _start(start_proxy)
+    # One worker: deduplication is per worker, and the second connection below
+    # must meet the first one's reporter.
+    ep, p = _start(start_proxy, "--workers", "1")
     conn = pymysql_connect(ep, autocommit=True)
     try:
         _loop(conn, comment=" /*route='items/',controller='item_list'*/")
