@@ -1,6 +1,7 @@
 // /api/n_plus_one: the recent N+1 findings the workers logged.
 #include "proxy/admin_api_n_plus_one.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "absl/strings/str_cat.h"
