@@ -12,6 +12,7 @@ struct WorkerReport {
   analyzer::DigestSnapshot digests;
   std::vector<SessionReport> sessions;
   std::vector<BackendConnectionCount> backend_connections;
+  std::vector<RecentFinding> n_plus_one;
 };
 
 struct Pending {
@@ -53,6 +54,7 @@ void FillReport(const WorkerContext& ctx, unsigned parts, WorkerReport* out) {
                            int64_t(c.in_use + c.idle), int64_t(c.idle));
     }
   }
+  if (parts & kCollectNPlusOne) ctx.n_plus_one.CopyRecent(&out->n_plus_one);
   if (parts & kCollectSessions) {
     out->sessions.reserve(ctx.sessions.size());
     for (const auto& [id, e] : ctx.sessions.entries()) {
@@ -137,10 +139,19 @@ ProxySnapshot SnapshotCollector::Collect(unsigned parts) {
       }
     }
     for (auto& s : r.sessions) snap.sessions.push_back(std::move(s));
+    for (auto& f : r.n_plus_one) snap.n_plus_one.push_back(std::move(f));
     for (const auto& c : r.backend_connections) {
       AddBackendConnection(snap.backend_connections, c.backend, c.role, c.connections, c.idle);
     }
   }
+  // Newest first across workers (equal times: the later of one worker first).
+  std::sort(snap.n_plus_one.begin(), snap.n_plus_one.end(),
+            [](const RecentFinding& a, const RecentFinding& b) {
+              if (a.reported_ns != b.reported_ns) return a.reported_ns > b.reported_ns;
+              if (a.worker != b.worker) return a.worker < b.worker;
+              return a.sequence > b.sequence;
+            });
+  if (snap.n_plus_one.size() > kRecentFindings) snap.n_plus_one.resize(kRecentFindings);
   std::sort(snap.sessions.begin(), snap.sessions.end(),
             [](const SessionReport& a, const SessionReport& b) {
               return a.worker != b.worker ? a.worker < b.worker : a.id < b.id;

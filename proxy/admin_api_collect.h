@@ -62,6 +62,7 @@ enum CollectPart : unsigned {
   kCollectMetrics = 1,
   kCollectDigests = 2,
   kCollectSessions = 4,
+  kCollectNPlusOne = 8,  // the workers' recent N+1 findings
 };
 
 // What the collector hands to the exposition and JSON code: every worker's
@@ -74,6 +75,8 @@ struct ProxySnapshot {
   analyzer::DigestSnapshot digests;
   std::vector<SessionReport> sessions;  // by worker, then id
   std::vector<BackendConnectionCount> backend_connections;
+  // Logged N+1 findings of all workers, newest first, at most kRecentFindings.
+  std::vector<RecentFinding> n_plus_one;
 };
 
 // Which role a backend "host:port" has in the configuration.

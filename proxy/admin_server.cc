@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "proxy/admin_api_json.h"
+#include "proxy/admin_api_n_plus_one.h"
 #include "proxy/logging.h"
 #include "proxy/metrics_exposition.h"
 
@@ -148,6 +149,12 @@ awaitable<AdminServer::Reply> AdminServer::Route(std::string_view path, std::str
     if (!request.ok()) co_return BadRequest(request.status());
     const ProxySnapshot snapshot = collector_.Collect(kCollectSessions);
     co_return Reply{200, kJson, SessionsJson(snapshot, *request)};
+  }
+  if (path == "/api/n_plus_one") {
+    auto request = ParseNPlusOneRequest(query);
+    if (!request.ok()) co_return BadRequest(request.status());
+    const ProxySnapshot snapshot = collector_.Collect(kCollectNPlusOne);
+    co_return Reply{200, kJson, NPlusOneJson(snapshot, *request)};
   }
   if (path.starts_with("/api/")) co_return JsonError(404, "no such API");
   co_return Text(404, "not found\n");

@@ -191,7 +191,9 @@ awaitable<bool> ClientSession::ChangeUser(ByteSpan packet) {
     state_.MarkSynced(&primary.applied, state_.autocommit());
     co_return true;
   }
-  // The backend sessions belong to the old user: start over.
+  // The backend sessions belong to the old user: start over (and so does
+  // the N+1 detector's unit of work).
+  ResetNPlusOne();
   ReleaseAll();
   prepared_.Clear();
   pins_.Clear();

@@ -47,6 +47,7 @@ awaitable<bool> ClientSession::Prepare(ByteSpan packet, uint8_t reply_seq) {
   worker_.recorder.Analyze(st.sql, &current_, &st.classification);
   st.digest = current_.digest;
   st.fingerprint = current_.fingerprint;
+  st.n_plus_one = current_.n_plus_one;
   st.hint = FindRouteHint(st.sql);
   const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, reply_seq);
   if (ready != SlotOutcome::kReady) {
@@ -124,6 +125,7 @@ awaitable<bool> ClientSession::ForwardStatementCommand(ByteSpan packet,
     current_.digest = st->digest;
     current_.fingerprint.assign(st->fingerprint);
     current_.statement_class = st->classification.statement_class;
+    current_.n_plus_one = st->n_plus_one;  // buffers reused: no allocation once warm
     classification_ = st->classification;
     hint_ = st->hint;
     const uint8_t flags = packet[5 < packet.size() ? 5 : 0];

@@ -43,9 +43,19 @@ ClientSession::ClientSession(WorkerContext& worker, tcp::socket socket)
   worker_.sessions.Register(connection_id_, {&peer_, &user_, &schema_, &current_, &held_[kPrimarySlot].conn});
   error_code ignored;
   client_->socket().set_option(tcp::no_delay(true), ignored);
+  if (worker_.n_plus_one.enabled()) {
+    n_plus_one_ = std::make_unique<analyzer::NPlusOneDetector>(worker_.n_plus_one.detector_options());
+    worker_.n_plus_one.Watch(n_plus_one_.get(), connection_id_);
+  }
 }
 
 ClientSession::~ClientSession() {
+  if (n_plus_one_) {
+    worker_.n_plus_one.Unwatch(n_plus_one_.get());
+    std::vector<analyzer::NPlusOneFinding>* findings = worker_.n_plus_one.scratch();
+    n_plus_one_->Close(findings);
+    worker_.n_plus_one.Submit(findings);
+  }
   worker_.sessions.Unregister(connection_id_);
   ReleaseAll();
   client_->Close();
@@ -347,6 +357,7 @@ void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan pa
         ReleaseSlot(kReplicaSlot);
         prepared_.ForEach([](uint32_t, PreparedStatement&) {});
         prepared_.Clear();
+        ResetNPlusOne();
       }
       break;
     default:
@@ -483,6 +494,30 @@ void ClientSession::RecordStatement(const protocol::CommandInfo& info, ByteSpan 
                               ? protocol::AsStringView(packet.subspan(1))
                               : std::string_view(current_.fingerprint);
   worker_.recorder.Record(r, text);
+  if (n_plus_one_) ObserveNPlusOne(info, packet, r);
+}
+
+void ClientSession::ObserveNPlusOne(const protocol::CommandInfo& info, ByteSpan packet,
+                                    const analyzer::StatementRecord& record) {
+  NPlusOneCapture& capture = current_.n_plus_one;
+  if (info.command == Command::kStmtExecute) {
+    // The prepared text's summary plus this execution's bound values.
+    if (const PreparedStatement* st = prepared_.Find(statement_command_id_)) {
+      capture.literals = ExecuteLiterals(st->n_plus_one.literals, packet, st->num_params,
+                                         st->param_types, &bound_values_);
+    }
+  }
+  const analyzer::NPlusOneInput in = MakeInput(record, capture, MonotonicNs(command_started_));
+  std::vector<analyzer::NPlusOneFinding>* findings = worker_.n_plus_one.scratch();
+  n_plus_one_->Observe(in, findings);
+  worker_.n_plus_one.Submit(findings);
+}
+
+void ClientSession::ResetNPlusOne() {
+  if (!n_plus_one_) return;
+  std::vector<analyzer::NPlusOneFinding>* findings = worker_.n_plus_one.scratch();
+  n_plus_one_->Reset(findings);
+  worker_.n_plus_one.Submit(findings);
 }
 
 }  // namespace ql::proxy

@@ -22,6 +22,7 @@
 #include "proxy/route_planner.h"
 #include "proxy/session_state.h"
 #include "proxy/mysql_errors.h"
+#include "analyzer/n_plus_one_detector.h"
 #include "absl/container/flat_hash_map.h"
 #include "proxy/response_relay.h"
 #include "proxy/statement_recorder.h"
@@ -86,6 +87,11 @@ class ClientSession {
   bool IdentifyStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet);
   void RecordStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet,
                        const RelayResult& result, int slot);
+  // N+1 detector: one finished statement (after RecordStatement), and the
+  // end of a unit by COM_RESET_CONNECTION / COM_CHANGE_USER.
+  void ObserveNPlusOne(const protocol::CommandInfo& info, protocol::ByteSpan packet,
+                       const analyzer::StatementRecord& record);
+  void ResetNPlusOne();
   bool SessionSurvivesReconnect() const;
   awaitable<error_code> SendOk(uint8_t seq);
 
@@ -170,6 +176,9 @@ class ClientSession {
   // id is rewritten for the connection that serves it.
   uint32_t statement_command_id_ = 0;
   std::vector<SyncStep> sync_steps_;
+  // Null with --n-plus-one off; registered with the worker's sink for polling.
+  std::unique_ptr<analyzer::NPlusOneDetector> n_plus_one_;
+  std::vector<std::string_view> bound_values_;  // scratch: an execute's parameters
 };
 
 }  // namespace ql::proxy

@@ -148,6 +148,7 @@ std::vector<OptionSpec> BuildOptions() {
                     "are summed as digest=\"other\"",
                     &Config::metrics_top_digests, 0));
   AddRoutingOptions(o);
+  AddNPlusOneOptions(o);
   // Command line only: these act on CommandLine rather than Config.
   o.push_back(CommandLineOnly("config", "FILE", "YAML file with these options; flags override it",
                               [](CommandLine& cl, std::string_view v) {

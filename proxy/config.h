@@ -97,6 +97,18 @@ struct Config {
   int pool_max_connections = 200;             // per worker and backend (idle + in use)
   double pool_idle_timeout_s = 60;            // idle pooled connections older than this are closed
   double pool_wait_timeout_s = 5;             // waiting for a pooled connection ends in ERR 1040
+
+  // N+1 warnings (config_n_plus_one_options.cc; analyzer/n_plus_one_options.h has the other thresholds).
+  bool n_plus_one = true;                     // --n-plus-one on|off; off captures nothing
+  int n_plus_one_min_repeats = 5;             // repeats of one read before it is an N+1
+  double n_plus_one_unit_idle_gap_s = 0.5;    // a pause this long starts a new unit of work
+  double n_plus_one_unit_max_age_s = 30;      // a unit older than this is closed
+  double n_plus_one_dedup_interval_s = 60;    // one log line per call site and statement per interval
+  bool n_plus_one_write_loops = false;        // also report single-row writes in a loop
+  int n_plus_one_max_statements = 50;         // more statements in one unit is a finding
+  std::vector<uint64_t> n_plus_one_allow_digests;    // never reported (repeated statement's digest)
+  std::vector<std::string> n_plus_one_allow_tables;  // exact, or prefix with a trailing '*'
+  std::vector<std::string> n_plus_one_allow_routes;  // sqlcommenter route; exact or prefix*
 };
 
 struct CommandLine {

@@ -4,6 +4,7 @@
 //   config_options_internal.cc  value parsers (HostPort too) and the option factories declared here
 //   config.cc                   the core option table, option lookup and FinishConfig
 //   config_routing_options.cc   --replica and the read/write splitting, pool and monitor options
+//   config_n_plus_one_options.cc the N+1 warning options
 //   config_command_line.cc      ParseCommandLine, Validate, HelpText and DescribeConfig
 //   config_yaml.cc              the YAML file loader
 #ifndef QUERYLENS_PROXY_CONFIG_OPTIONS_INTERNAL_H_
@@ -107,6 +108,9 @@ OptionSpec ReplicaOption();
 
 // Appends the options of read/write splitting, the connection pools and the backend monitor.
 void AddRoutingOptions(std::vector<OptionSpec>& o);
+
+// --- the N+1 warning options (config_n_plus_one_options.cc) ---
+void AddNPlusOneOptions(std::vector<OptionSpec>& o);
 
 }  // namespace ql::proxy::config_internal
 

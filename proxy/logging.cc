@@ -74,14 +74,23 @@ void InitLogging(std::string_view level, std::string_view format) {
 
 bool LogEnabled(LogLevel level) { return level >= settings.min_level; }
 
-void Log(LogLevel level, std::string_view message) {
+void Log(LogLevel level, std::string_view message) { LogWithJson(level, message, {}); }
+
+void LogWithJson(LogLevel level, std::string_view message, std::string_view json_object) {
   if (!LogEnabled(level)) return;
   std::string line;
   line.reserve(message.size() + 64);
   if (settings.json) {
     line += "{\"ts\":\"" + Timestamp() + "\",\"level\":\"" + LevelName(level) + "\",\"msg\":";
     AppendJsonString(line, message);
-    line += "}\n";
+    // "{}" or "" adds nothing; otherwise the object's members follow msg.
+    if (json_object.size() > 2 && json_object.front() == '{') {
+      line += ',';
+      line += json_object.substr(1);
+      line += '\n';
+    } else {
+      line += "}\n";
+    }
   } else {
     line += Timestamp();
     line += ' ';

@@ -12,6 +12,11 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 void InitLogging(std::string_view level, std::string_view format);
 bool LogEnabled(LogLevel level);
 void Log(LogLevel level, std::string_view message);
+// A line that also carries structured fields: `json_object` is one JSON
+// object ("{...}"). As text only `message` is written; as JSON the object's
+// keys join the line's own at the top level:
+//   {"ts":"...","level":"warn","msg":"<message>",<the object's keys>}
+void LogWithJson(LogLevel level, std::string_view message, std::string_view json_object);
 
 inline void LogDebug(std::string_view m) { if (LogEnabled(LogLevel::kDebug)) Log(LogLevel::kDebug, m); }
 inline void LogInfo(std::string_view m) { Log(LogLevel::kInfo, m); }

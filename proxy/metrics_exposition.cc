@@ -55,6 +55,49 @@ struct DigestSeries {
   uint64_t total_ns = 0;
 };
 
+// N+1 findings (n_plus_one_sink.h): every kind x confidence series is
+// always present, so rate() works from the first finding.
+void AddNPlusOneFamilies(const WorkerMetrics& m, std::vector<MetricFamily>& out) {
+  using analyzer::Confidence;
+  using analyzer::FindingKind;
+  MetricFamily findings = Family("querylens_n_plus_one_findings_total",
+                                 "N+1 detector findings by kind and confidence, including those "
+                                 "the log deduplicated (not allow-listed or silenced ones).",
+                                 MetricType::Counter);
+  MetricFamily statements = Family("querylens_n_plus_one_statements_total",
+                                   "Statements in the repeats of N+1 findings, by kind.",
+                                   MetricType::Counter);
+  MetricFamily seconds = Family("querylens_n_plus_one_seconds_total",
+                                "Time spent in the repeats of N+1 findings, by kind.",
+                                MetricType::Counter);
+  for (int k = 0; k < analyzer::kFindingKindCount; ++k) {
+    const auto kind = FindingKind(k);
+    const std::string name = S(analyzer::FindingKindName(kind));
+    for (int c = analyzer::kConfidenceCount - 1; c >= 0; --c) {
+      const auto confidence = Confidence(c);
+      AddValue(findings, {{"kind", name}, {"confidence", S(analyzer::ConfidenceName(confidence))}},
+               double(m.n_plus_one_findings(kind, confidence)));
+    }
+    if (kind == FindingKind::kTooManyStatements) continue;
+    AddValue(statements, {{"kind", name}}, double(m.n_plus_one_statements(kind)));
+    AddValue(seconds, {{"kind", name}}, double(m.n_plus_one_ns(kind)) / 1e9);
+  }
+  out.push_back(std::move(findings));
+  out.push_back(std::move(statements));
+  out.push_back(std::move(seconds));
+  MetricFamily decisions = Family("querylens_n_plus_one_decisions_total",
+                                  "N+1 findings by what the reporter decided: report (logged), "
+                                  "suppressed (deduplicated), allow_listed, silenced "
+                                  "(querylens_ignore).",
+                                  MetricType::Counter);
+  for (int d = 0; d < 4; ++d) {
+    const auto decision = analyzer::ReportDecision(d);
+    AddValue(decisions, {{"decision", S(analyzer::ReportDecisionName(decision))}},
+             double(m.n_plus_one_decisions(decision)));
+  }
+  out.push_back(std::move(decisions));
+}
+
 void AddDigestFamilies(const ExpositionInput& in, std::vector<MetricFamily>& out) {
   const analyzer::DigestSnapshot& digests = in.snapshot->digests;
   std::vector<DigestSeries> series;
@@ -348,6 +391,7 @@ std::vector<MetricFamily> BuildMetricFamilies(const ExpositionInput& in) {
              double(m.causal_reads(CausalReadOutcome(i))));
   }
   out.push_back(std::move(causal));
+  AddNPlusOneFamilies(m, out);
 
   MetricFamily slow = Family("querylens_slow_log_entries_total",
                              "Entries written to the slow-query log.", MetricType::Counter);

@@ -81,6 +81,17 @@ std::string_view CausalReadOutcomeName(CausalReadOutcome o) {
   return "unknown";
 }
 
+void WorkerMetrics::NPlusOneDecision(const analyzer::NPlusOneFinding& f,
+                                     analyzer::ReportDecision d) {
+  ++n_plus_one_decisions_[size_t(d)];
+  if (d != analyzer::ReportDecision::kReport && d != analyzer::ReportDecision::kSuppressed) return;
+  ++n_plus_one_findings_[size_t(f.kind)][size_t(f.confidence)];
+  // Too many statements is a count of the unit, not of repeats.
+  if (f.kind == analyzer::FindingKind::kTooManyStatements) return;
+  n_plus_one_statements_[size_t(f.kind)] += f.statements;
+  n_plus_one_ns_[size_t(f.kind)] += f.total_ns;
+}
+
 void WorkerMetrics::Merge(const WorkerMetrics& other) {
   for (size_t role = 0; role < statements_.size(); ++role) {
     for (size_t cls = 0; cls < statements_[role].size(); ++cls) {
@@ -98,6 +109,16 @@ void WorkerMetrics::Merge(const WorkerMetrics& other) {
   for (size_t i = 0; i < pins_.size(); ++i) pins_[i] += other.pins_[i];
   read_retries_ += other.read_retries_;
   for (size_t i = 0; i < causal_reads_.size(); ++i) causal_reads_[i] += other.causal_reads_[i];
+  for (size_t k = 0; k < n_plus_one_findings_.size(); ++k) {
+    for (size_t c = 0; c < n_plus_one_findings_[k].size(); ++c) {
+      n_plus_one_findings_[k][c] += other.n_plus_one_findings_[k][c];
+    }
+    n_plus_one_statements_[k] += other.n_plus_one_statements_[k];
+    n_plus_one_ns_[k] += other.n_plus_one_ns_[k];
+  }
+  for (size_t i = 0; i < n_plus_one_decisions_.size(); ++i) {
+    n_plus_one_decisions_[i] += other.n_plus_one_decisions_[i];
+  }
   for (const auto& [name, count] : other.connect_failures_) {
     bool found = false;
     for (auto& [mine, total] : connect_failures_) {

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "analyzer/latency_histogram.h"
+#include "analyzer/n_plus_one_finding.h"
+#include "analyzer/n_plus_one_reporter.h"
 #include "analyzer/statement_classifier.h"
 #include "analyzer/statement_record.h"
 #include "proxy/route_planner.h"
@@ -116,6 +118,21 @@ class WorkerMetrics {
   uint64_t read_retries() const { return read_retries_; }
   uint64_t causal_reads(CausalReadOutcome o) const { return causal_reads_[size_t(o)]; }
 
+  // N+1 findings (n_plus_one_sink.cc): every finding is counted by the
+  // reporter's decision; reported and suppressed (deduplicated) ones by kind
+  // and confidence, with the statements and time of their repeats.
+  void NPlusOneDecision(const analyzer::NPlusOneFinding& f, analyzer::ReportDecision d);
+  uint64_t n_plus_one_findings(analyzer::FindingKind k, analyzer::Confidence c) const {
+    return n_plus_one_findings_[size_t(k)][size_t(c)];
+  }
+  uint64_t n_plus_one_statements(analyzer::FindingKind k) const {
+    return n_plus_one_statements_[size_t(k)];
+  }
+  uint64_t n_plus_one_ns(analyzer::FindingKind k) const { return n_plus_one_ns_[size_t(k)]; }
+  uint64_t n_plus_one_decisions(analyzer::ReportDecision d) const {
+    return n_plus_one_decisions_[size_t(d)];
+  }
+
   void Merge(const WorkerMetrics& other);
 
   const analyzer::LatencyHistogram& statements(analyzer::BackendRole role,
@@ -155,6 +172,11 @@ class WorkerMetrics {
   std::array<uint64_t, kPinReasonCount> pins_{};
   uint64_t read_retries_ = 0;
   std::array<uint64_t, kCausalReadOutcomeCount> causal_reads_{};
+  std::array<std::array<uint64_t, analyzer::kConfidenceCount>, analyzer::kFindingKindCount>
+      n_plus_one_findings_{};
+  std::array<uint64_t, analyzer::kFindingKindCount> n_plus_one_statements_{};
+  std::array<uint64_t, analyzer::kFindingKindCount> n_plus_one_ns_{};
+  std::array<uint64_t, 4> n_plus_one_decisions_{};  // by ReportDecision
 };
 
 }  // namespace ql::proxy

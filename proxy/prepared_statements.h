@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "analyzer/statement_classifier.h"
 #include "protocol/wire_codec.h"
+#include "proxy/n_plus_one_capture.h"
 #include "proxy/route_planner.h"
 
 namespace ql::proxy {
@@ -33,6 +34,7 @@ struct PreparedStatement {
   uint32_t backend_id[kBackendSlots] = {0, 0};  // 0: not prepared on that connection
   bool types_sent[kBackendSlots] = {false, false};
   uint64_t last_used = 0;            // for evicting from a connection's cache
+  NPlusOneCapture n_plus_one;        // of the prepared text (--n-plus-one on)
 };
 
 class PreparedStatementMap {

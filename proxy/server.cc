@@ -197,6 +197,11 @@ absl::Status Server::Run() {
   for (auto& w : workers_) {
     Worker* worker = w.get();
     asio::co_spawn(worker->io, Accept(*worker, *worker->acceptor), asio::detached);
+    if (worker->context.n_plus_one.enabled()) {
+      asio::co_spawn(worker->io,
+                     RunNPlusOnePoller(&worker->context.n_plus_one, &worker->context.sessions),
+                     asio::detached);
+    }
     worker->thread = std::thread([worker] { worker->io.run(); });
   }
   LogInfo(absl::StrCat("querylens listening on ", shared_.config.listen.ToString(), " with ",

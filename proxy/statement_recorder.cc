@@ -16,16 +16,21 @@ StatementRecorder::StatementRecorder(const Config& config, SlowLogWriter* slow_l
       slow_log_(slow_log),
       slow_threshold_ns_(uint64_t(config.slow_query_time_s * 1e9)),
       log_literals_(config.log_literals),
+      capture_n_plus_one_(config.n_plus_one),
       read_only_routines_(&config.read_only_routines) {}
 
 void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out) {
-  out->Assign(analyzer_.Analyze(sql));
+  const analyzer::StatementAnalysis& a = analyzer_.Analyze(sql);
+  out->Assign(a);
+  // The tags are the analyzer's until the next Analyze(): copy them now.
+  if (capture_n_plus_one_) out->n_plus_one.Capture(*a.tags, sql);
 }
 
 void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out,
                                 analyzer::Classification* classification) {
   const analyzer::StatementAnalysis& a = analyzer_.Analyze(sql);
   out->Assign(a);
+  if (capture_n_plus_one_) out->n_plus_one.Capture(*a.tags, sql);
   *classification = a.classification;
   // `routine` points into `sql`: decide about it now, then drop the view.
   if (classification->primary_reasons.Has(analyzer::PrimaryReason::kStoredRoutine) &&

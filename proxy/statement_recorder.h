@@ -14,6 +14,7 @@
 #include "analyzer/statement_record.h"
 #include "proxy/config.h"
 #include "proxy/metrics_shard.h"
+#include "proxy/n_plus_one_capture.h"
 #include "proxy/slow_log_writer.h"
 
 namespace ql::proxy {
@@ -24,6 +25,10 @@ struct StatementIdentity {
   uint64_t digest = 0;
   std::string fingerprint;  // reused buffer: no allocation once warm
   analyzer::StatementClass statement_class = analyzer::StatementClass::kUnknown;
+  // For the N+1 detector (only with --n-plus-one on): literal summary and
+  // call site. For a prepared statement, the prepared text's (the bound
+  // values are added after the response, from the execute packet).
+  NPlusOneCapture n_plus_one;
 
   void Assign(const analyzer::StatementAnalysis& a);
 };
@@ -32,6 +37,7 @@ class StatementRecorder {
  public:
   StatementRecorder(const Config& config, SlowLogWriter* slow_log);
 
+  // With --n-plus-one on, also fills out->n_plus_one.
   void Analyze(std::string_view sql, StatementIdentity* out);
   // Also the full classification, with --read-only-routine applied.
   void Analyze(std::string_view sql, StatementIdentity* out,
@@ -53,6 +59,7 @@ class StatementRecorder {
   uint64_t slow_threshold_ns_;
   bool log_literals_;
   uint64_t statements_ = 0;
+  bool capture_n_plus_one_;
   const std::vector<std::string>* read_only_routines_;  // lower-case, from the config
 };
 

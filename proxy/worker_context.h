@@ -2,7 +2,7 @@
 // share: configuration (read-only), TLS contexts, the RSA key, what the
 // proxy knows of the primary's greeting, the caching_sha2 fast-path cache,
 // the connection-id counter, the statement recorder (digest table, metrics
-// shard) and the registry of live sessions. Never touched by another thread:
+// shard), the N+1 sink and the registry of live sessions. Never touched by another thread:
 // the admin thread reads it through handlers posted to the worker's
 // io_context (admin_api_collect.h).
 #pragma once
@@ -23,6 +23,7 @@
 #include "proxy/replica_selector.h"
 #include "proxy/config.h"
 #include "proxy/slow_log_writer.h"
+#include "proxy/n_plus_one_sink.h"
 #include "proxy/statement_recorder.h"
 
 namespace ql::proxy {
@@ -123,6 +124,7 @@ struct WorkerContext {
         worker_count(count),
         profile(s.initial_profile),
         recorder(s.config, s.slow_log.get()),
+        n_plus_one(s.config, index, &recorder.metrics()),
         replicas(1 + s.config.replicas.size(), s.config.replica_selection == "weighted"
                                                     ? ReplicaSelection::kWeighted
                                                     : ReplicaSelection::kLeastOutstanding) {}
@@ -140,6 +142,9 @@ struct WorkerContext {
   // user + password digests that passed caching_sha2 full authentication.
   absl::flat_hash_set<std::string> sha2_fast_path;
   StatementRecorder recorder;
+  // N+1 findings of this worker's sessions: reporter, log, counters, recent
+  // findings (the sessions own their detectors).
+  NPlusOneSink n_plus_one;
   SessionRegistry sessions;
   // The backend monitor's latest view (posted to this worker's io_context
   // after every round); null until the first round.
