@@ -61,7 +61,8 @@ Usage: bash bench/macro.sh [options]
   --out FILE            also write the report (markdown) to FILE
   --keep                keep the temporary directory (logs, raw results, sysbench output)
   --keep-replica        keep the lab's replica running (by default it is stopped
-                        after start: nothing routes to it yet, and it costs CPU)
+                        after start, so every target serves from the primary
+                        alone; with it, querylens sends reads to the replica)
   -h, --help            this text
 
 Cells are run in the order test, threads, round, target, so the targets of a
