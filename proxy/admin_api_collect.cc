@@ -78,6 +78,11 @@ void FillReport(const WorkerContext& ctx, unsigned parts, WorkerReport* out) {
         s.backend = backend->address().Name();
         s.backend_role = BackendRoleOf(ctx.shared, s.backend);
       }
+      if (r.pins != nullptr) {
+        for (int i = 0; i < kPinReasonCount; ++i) {
+          if (r.pins->Has(PinReason(i))) s.pins.emplace_back(PinReasonName(PinReason(i)));
+        }
+      }
       out->sessions.push_back(std::move(s));
     }
   }

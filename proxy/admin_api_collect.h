@@ -47,6 +47,7 @@ struct SessionReport {
   analyzer::StatementClass statement_class = analyzer::StatementClass::kUnknown;
   std::string backend;  // "host:port" of the backend connection held, "" = none
   analyzer::BackendRole backend_role = analyzer::BackendRole::kNone;
+  std::vector<std::string> pins;  // PinReasonName of each pin
 };
 inline constexpr size_t kSessionFingerprintBytes = 1024;
 

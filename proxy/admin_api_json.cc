@@ -293,7 +293,7 @@ std::string SessionsJson(const ProxySnapshot& snapshot, const SessionsRequest& r
                                                          1e9))},
         {"statement", std::move(statement)},
         {"backend", std::move(backend)},
-        {"pins", json::array()},
+        {"pins", s.pins},
     });
   }
   json body = {

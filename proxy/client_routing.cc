@@ -67,6 +67,7 @@ int ClientSession::ChooseSlot(bool statement) {
                                 held_[kReplicaSlot].conn &&
                                 worker_.replicas.Usable(health, replica_backend_);
   route_ = PlanRoute(f);
+  if (statement) worker_.recorder.metrics().Routed(route_);
   return route_.replica ? kReplicaSlot : kPrimarySlot;
 }
 

@@ -40,7 +40,7 @@ ClientSession::ClientSession(WorkerContext& worker, tcp::socket socket)
                Seconds(c.client_idle_timeout_s)};
   connection_id_ = worker.NextConnectionId();
   peer_ = client_->remote_address();
-  worker_.sessions.Register(connection_id_, {&peer_, &user_, &schema_, &current_, &held_[kPrimarySlot].conn});
+  worker_.sessions.Register(connection_id_, {&peer_, &user_, &schema_, &current_, &held_[kPrimarySlot].conn, &pins_});
   error_code ignored;
   client_->socket().set_option(tcp::no_delay(true), ignored);
   if (worker_.n_plus_one.enabled()) {

@@ -36,11 +36,16 @@ void AppendBackendHealthMetrics(const HealthSnapshot& snapshot, std::vector<Metr
                                   "Monitor checks that found the backend down or, for a "
                                   "replica, unfit for reads.",
                                   MetricType::Counter);
+  MetricFamily read_only = Family("querylens_backend_read_only",
+                                  "1 when the backend reported @@read_only = ON at its last "
+                                  "check (expected on replicas; on the primary writes would fail).",
+                                  MetricType::Gauge);
   for (const BackendHealth& b : snapshot.backends) {
     const std::string name = b.address.Name();
     const std::string role(analyzer::BackendRoleName(b.role));
     AddValue(up, {{"backend", name}, {"role", role}}, b.up ? 1 : 0);
     AddValue(failed, {{"backend", name}, {"role", role}}, double(b.checks_failed));
+    if (b.up) AddValue(read_only, {{"backend", name}, {"role", role}}, b.read_only ? 1 : 0);
     if (b.role != analyzer::BackendRole::kReplica) continue;
     AddValue(usable, {{"backend", name}}, b.usable_for_reads ? 1 : 0);
     if (b.lag_seconds >= 0) AddValue(lag, {{"backend", name}}, b.lag_seconds);
@@ -49,6 +54,7 @@ void AppendBackendHealthMetrics(const HealthSnapshot& snapshot, std::vector<Metr
   out.push_back(std::move(usable));
   out.push_back(std::move(lag));
   out.push_back(std::move(failed));
+  out.push_back(std::move(read_only));
 }
 
 }  // namespace ql::proxy

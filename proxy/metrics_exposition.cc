@@ -376,6 +376,20 @@ std::vector<MetricFamily> BuildMetricFamilies(const ExpositionInput& in) {
     AddValue(pins, {{"reason", S(PinReasonName(PinReason(i)))}}, double(m.pins(PinReason(i))));
   }
   out.push_back(std::move(pins));
+  MetricFamily routing = Family("querylens_routing_decisions_total",
+                                "Statements by where the router sent them and why (reason: "
+                                "read, transaction, recent_write, pinned, hint_primary, ...).",
+                                MetricType::Counter);
+  for (int t = 0; t < 2; ++t) {
+    for (int i = 0; i < kRouteReasonCount; ++i) {
+      const uint64_t n = m.routes(t == 1, RouteReason(i));
+      if (n == 0) continue;  // at most 2 x 15 series; only those that happened
+      AddValue(routing, {{"target", t == 1 ? "replica" : "primary"},
+                         {"reason", S(RouteReasonName(RouteReason(i)))}},
+               double(n));
+    }
+  }
+  out.push_back(std::move(routing));
   MetricFamily retries = Family("querylens_read_retries_total",
                                 "Reads that failed on a replica before any byte reached the "
                                 "client and were served by the primary instead.",

@@ -107,6 +107,9 @@ void WorkerMetrics::Merge(const WorkerMetrics& other) {
   client_connections_total_ += other.client_connections_total_;
   client_connections_current_ += other.client_connections_current_;
   for (size_t i = 0; i < pins_.size(); ++i) pins_[i] += other.pins_[i];
+  for (size_t t = 0; t < routes_.size(); ++t) {
+    for (size_t i = 0; i < routes_[t].size(); ++i) routes_[t][i] += other.routes_[t][i];
+  }
   read_retries_ += other.read_retries_;
   for (size_t i = 0; i < causal_reads_.size(); ++i) causal_reads_[i] += other.causal_reads_[i];
   for (size_t k = 0; k < n_plus_one_findings_.size(); ++k) {

@@ -112,6 +112,8 @@ class WorkerMetrics {
   // Routing: a session pinned to the primary (once per reason and session),
   // a replica read retried on the primary, a causal read's outcome.
   void SessionPinned(PinReason r) { ++pins_[size_t(r)]; }
+  void Routed(const RouteChoice& c) { ++routes_[c.replica ? 1 : 0][size_t(c.reason)]; }
+  uint64_t routes(bool replica, RouteReason r) const { return routes_[replica ? 1 : 0][size_t(r)]; }
   void ReadRetried() { ++read_retries_; }
   void CausalRead(CausalReadOutcome o) { ++causal_reads_[size_t(o)]; }
   uint64_t pins(PinReason r) const { return pins_[size_t(r)]; }
@@ -170,6 +172,7 @@ class WorkerMetrics {
   int64_t client_connections_current_ = 0;
   std::vector<std::pair<std::string, uint64_t>> connect_failures_;  // backend -> count
   std::array<uint64_t, kPinReasonCount> pins_{};
+  std::array<std::array<uint64_t, kRouteReasonCount>, 2> routes_{};  // [replica][reason]
   uint64_t read_retries_ = 0;
   std::array<uint64_t, kCausalReadOutcomeCount> causal_reads_{};
   std::array<std::array<uint64_t, analyzer::kConfidenceCount>, analyzer::kFindingKindCount>

@@ -56,6 +56,7 @@ enum class RouteReason : uint8_t {
   kCommand,              // a command that only the primary serves (cursor fetch, long data, ...)
   kFollowsLastStatement,  // SHOW WARNINGS, ROW_COUNT(), FOUND_ROWS(): where the last statement ran
 };
+inline constexpr int kRouteReasonCount = int(RouteReason::kFollowsLastStatement) + 1;
 std::string_view RouteReasonName(RouteReason r);
 
 struct RouteFacts {

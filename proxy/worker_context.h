@@ -21,6 +21,7 @@
 #include "proxy/backend_health.h"
 #include "proxy/backend_pool.h"
 #include "proxy/replica_selector.h"
+#include "proxy/route_planner.h"
 #include "proxy/config.h"
 #include "proxy/slow_log_writer.h"
 #include "proxy/n_plus_one_sink.h"
@@ -58,6 +59,7 @@ struct SessionRefs {
   const std::string* schema = nullptr;
   const StatementIdentity* statement = nullptr;  // the statement in flight (or the last one)
   const std::unique_ptr<BackendConnection>* backend = nullptr;  // *backend null: none held
+  const PinReasons* pins = nullptr;  // why the session is bound to the primary
 };
 
 // The live sessions of one worker, by connection id. Registration costs one

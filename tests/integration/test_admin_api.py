@@ -292,3 +292,18 @@ def test_plain_endpoints(api_proxy):
     for _ in range(20):
         assert http_get(p.admin_port, "/metrics").status == 200
     assert time.monotonic() - t0 < 10
+
+
+def test_sessions_show_pins(api_proxy):
+    ep, p = api_proxy
+    conn = pymysql_connect(ep)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TEMPORARY TABLE qlm_pin_tmp (id INT)")
+            cur.execute("SELECT CONNECTION_ID()")
+        body = admin_json(p.admin_port, "/api/sessions")
+        pinned = [s for s in body["sessions"] if s["pins"]]
+        assert len(pinned) == 1, body["sessions"]
+        assert pinned[0]["pins"] == ["temporary_table"]
+    finally:
+        conn.close()

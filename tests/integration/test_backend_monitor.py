@@ -89,6 +89,9 @@ def test_metrics_follow_the_monitor(lab, start_proxy, replication_restored):
     (lag,) = select(samples, "querylens_replication_lag_seconds", backend=replica)
     assert 0 <= lag.value <= 10
     assert "# TYPE querylens_backend_checks_failed_total counter" in text
+    # The lab's replica runs read_only=ON, its primary does not.
+    assert value(samples, "querylens_backend_read_only", backend=replica, role="replica") == 1
+    assert value(samples, "querylens_backend_read_only", backend=primary, role="primary") == 0
     failed_before = value(samples, "querylens_backend_checks_failed_total", backend=replica,
                           role="replica")
     try:

@@ -61,19 +61,24 @@ def port_of(conn, hint=""):
 
 
 def test_reads_on_replica_writes_on_primary(lab, start_proxy, rt_tables):
-    ep, _ = routed_proxy(start_proxy)
+    ep, proc = routed_proxy(start_proxy)
     conn = connect(ep)
     try:
         assert port_of(conn) == lab.replica.port
         c = Counters(lab, "Com_select", "Com_insert")
         point_reads(conn)
         assert_on(c.delta(), "replica", N, what="autocommit point reads")
+        # The router says so too, by target and reason.
+        assert metric_sum(metrics(proc.admin_port), "querylens_routing_decisions_total",
+                          target="replica", reason="read") >= N
 
         c = Counters(lab, "Com_select", "Com_insert")
         for i in range(50):
             q(conn, "INSERT INTO rt_w (v) VALUES (%s)", (f"w{i}",))
         d = c.delta()
         assert d["primary"]["Com_insert"] >= 50, d
+        assert metric_sum(metrics(proc.admin_port), "querylens_routing_decisions_total",
+                          target="primary", reason="not_a_read") >= 50
         assert q(conn, "SELECT /* querylens:primary */ COUNT(*) FROM rt_w WHERE v LIKE 'w%'")[0][0] == 50
     finally:
         conn.close()
