@@ -230,8 +230,12 @@ std::string BackendsJson(const ProxySnapshot& snapshot, const std::vector<Backen
   json list = json::array();
   for (const BackendStatus& b : backends) {
     int64_t conns = 0;
+    int64_t idle = 0;
     for (const auto& c : snapshot.backend_connections) {
-      if (c.backend == b.name) conns += c.connections;
+      if (c.backend == b.name) {
+        conns += c.connections;
+        idle += c.idle;
+      }
     }
     uint64_t failures = 0;
     for (const auto& [name, count] : snapshot.metrics.connect_failures()) {
@@ -249,6 +253,7 @@ std::string BackendsJson(const ProxySnapshot& snapshot, const std::vector<Backen
         {"error_code", b.error_code ? json(b.error_code) : json(nullptr)},
         {"version", Nullable(b.version)},
         {"connections", conns},
+        {"idle_connections", idle},
         {"connect_failures", failures},
         {"read_only", nullptr},
         {"lag_seconds", nullptr},

@@ -25,9 +25,13 @@
 //   {"generated_at", "backends": [{"name": "host:port", "host", "port",
 //    "role": "primary|replica", "up": bool, "checked_at": ISO | null,
 //    "probe_seconds", "error": string | null, "error_code": int | null,
-//    "version": string | null, "connections": <held by sessions>,
-//    "connect_failures", "read_only": null, "lag_seconds": null}]}
-//   (read_only and lag_seconds are filled by the routing issue's health checker.)
+//    "version": string | null, "connections": <open in the pools>,
+//    "idle_connections": <of those, idle>, "connect_failures",
+//    "read_only", "lag_seconds", plus the monitor's fields (address, weight,
+//    usable_for_reads, replication_running, last_error, checks_failed)}],
+//    "monitor": {"round"}}
+//   (the monitor's view overrides up/checked_at/read_only/lag when it has one:
+//   admin_api_backends.h.)
 //
 // GET /api/sessions?limit=N   (limit 1-100000, default 1000)
 //   {"generated_at", "workers", "workers_missing", "count": <live sessions>,
@@ -35,8 +39,8 @@
 //    "client_address", "schema": string | null, "connected_at",
 //    "state": "idle|statement|command", "running_seconds": number | null,
 //    "statement": {"digest", "fingerprint", "class"} | null,
-//    "backend": {"name", "role"} | null, "pins": []}]}
-//   (pins: reasons the session is pinned to the primary; the routing issue fills them.)
+//    "backend": {"name", "role"} | null, "pins": ["temporary_table", ...]}]}
+//   (pins: why the session is bound to the primary, PinReasonName order.)
 //
 // Errors: {"error": "..."} with status 400 (bad parameter) or 404.
 #pragma once

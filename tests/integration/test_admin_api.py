@@ -176,7 +176,7 @@ def test_backends_shape(api_proxy, lab):
     keys = {"name", "host", "port", "role", "up", "checked_at", "probe_seconds", "error",
             "error_code", "version", "connections", "connect_failures", "read_only", "lag_seconds",
             "address", "weight", "usable_for_reads", "replication_running", "last_error",
-            "checks_failed"}
+            "checks_failed", "idle_connections"}
     for b in backends:
         assert set(b) == keys, set(b) ^ keys
         assert b["up"] is True and b["error"] is None and b["error_code"] is None
@@ -184,6 +184,7 @@ def test_backends_shape(api_proxy, lab):
         assert "MariaDB" in b["version"]
         _iso(b["checked_at"])
         assert isinstance(b["connections"], int) and isinstance(b["connect_failures"], int)
+        assert 0 <= b["idle_connections"] <= b["connections"]
     assert backends[0]["port"] == lab.primary.port and backends[1]["port"] == lab.replica.port
     assert backends[0]["connections"] >= 1  # the connection above holds one
     r = http_get(p.admin_port, "/api/backends?x=1")
