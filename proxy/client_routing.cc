@@ -15,10 +15,6 @@ namespace {
 
 using protocol::Command;
 
-Clock::duration SecondsToDuration(double s) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-}
-
 // A GTID list as MariaDB prints it ("0-1-42,1-2-7"): nothing that could end
 // the string literal it is placed in.
 bool PlausibleGtid(std::string_view g) {

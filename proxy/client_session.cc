@@ -355,7 +355,6 @@ void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan pa
         wrote_ = false;
         pending_write_ = false;
         ReleaseSlot(kReplicaSlot);
-        prepared_.ForEach([](uint32_t, PreparedStatement&) {});
         prepared_.Clear();
         ResetNPlusOne();
       }

@@ -38,20 +38,16 @@ awaitable<void> RunSession(std::shared_ptr<ClientSession> session, WorkerMetrics
 
 }  // namespace
 
-Clock::duration SecondsOf(double s) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-}
-
 struct Server::Worker {
   Worker(const SharedState& shared, int index, int count)
       : context(shared, index, count), io(1) {
     const Config& c = shared.config;
     PoolLimits limits;
     limits.max_per_backend = size_t(c.pool_max_connections);
-    limits.idle_timeout = SecondsOf(c.pool_idle_timeout_s);
-    limits.wait_timeout = SecondsOf(c.pool_wait_timeout_s);
-    limits.connect_timeout = SecondsOf(c.connect_timeout_s);
-    limits.reset_timeout = SecondsOf(c.connect_timeout_s);
+    limits.idle_timeout = SecondsToDuration(c.pool_idle_timeout_s);
+    limits.wait_timeout = SecondsToDuration(c.pool_wait_timeout_s);
+    limits.connect_timeout = SecondsToDuration(c.connect_timeout_s);
+    limits.reset_timeout = SecondsToDuration(c.connect_timeout_s);
     context.pool = std::make_unique<BackendPool>(
         io.get_executor(), shared.backends, limits,
         BackendTls{shared.backend_tls.get(), !c.backend_tls_ca.empty()});

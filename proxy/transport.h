@@ -18,6 +18,11 @@ namespace ql::proxy {
 
 using Clock = std::chrono::steady_clock;
 
+// Configuration seconds (a double) as a clock duration.
+inline Clock::duration SecondsToDuration(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
 class Transport : public std::enable_shared_from_this<Transport> {
  public:
   explicit Transport(tcp::socket socket);
