@@ -149,8 +149,10 @@ absl::Status Server::Prepare() {
       int one = 1;
       ::setsockopt(w->acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     }
+    // Bound now so that a taken port fails start-up at once; listening
+    // starts in Run(), once the admin API answers, so that a client (or a
+    // readiness check) that got in also finds /metrics and /api up.
     if (!ec) w->acceptor->bind(endpoint, ec);
-    if (!ec) w->acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
       return absl::UnavailableError(
           absl::StrCat("cannot listen on ", listen.ToString(), ": ", ec.message()));
@@ -179,6 +181,10 @@ awaitable<void> Server::Accept(Worker& worker, tcp::acceptor& acceptor) {
 
 absl::Status Server::Run() {
   if (absl::Status s = Prepare(); !s.ok()) return s;
+  // Before any thread starts: SIGTERM during start-up is a clean shutdown.
+  asio::io_context signal_io(1);
+  asio::signal_set signals(signal_io, SIGINT, SIGTERM, SIGHUP);
+  std::signal(SIGPIPE, SIG_IGN);
   std::vector<WorkerHandle> handles;
   for (auto& w : workers_) handles.push_back({&w->io, &w->context});
   // The backend monitor feeds every worker's WorkerContext::health.
@@ -187,9 +193,14 @@ absl::Status Server::Run() {
   BackendMonitor* health_source = monitor->get();
   AdminServer admin(shared_, std::move(handles), [health_source] { return health_source->Latest(); });
   if (absl::Status s = admin.Start(); !s.ok()) return s;
-  asio::io_context signal_io(1);
-  asio::signal_set signals(signal_io, SIGINT, SIGTERM, SIGHUP);
-  std::signal(SIGPIPE, SIG_IGN);
+  for (auto& w : workers_) {
+    error_code ec;
+    w->acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot listen on ", shared_.config.listen.ToString(), ": ", ec.message()));
+    }
+  }
   for (auto& w : workers_) {
     Worker* worker = w.get();
     asio::co_spawn(worker->io, Accept(*worker, *worker->acceptor), asio::detached);

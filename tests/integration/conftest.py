@@ -310,8 +310,16 @@ def start_proxy(lab, proxy_log_dir, request):
         return p.endpoint(nm, tls_ca=tls_ca), p
 
     yield factory
+    # A per-test proxy that died on its own is a crash even when the test
+    # itself failed first (the autouse check runs after this teardown).
+    crashed = [p for p in started
+               if p in _PROXIES and not p.alive() and not p.reported_exit]
+    report = "\n".join(f"proxy {p.name} exited (status {p.proc.poll()}) during this test\n"
+                       f"--- its output ---\n{p.log_tail()}" for p in crashed)
     for p in started:
         p.stop()
+    if crashed:
+        pytest.fail(report, pytrace=False)
 
 
 @pytest.fixture(autouse=True)

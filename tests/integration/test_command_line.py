@@ -73,3 +73,46 @@ def test_config_file_with_flag_override(start_proxy, lab, tmp_path):
         assert cur.fetchone() == ("app@127.0.0.1",)
     finally:
         c.close()
+
+
+def test_admin_api_is_up_once_the_client_port_accepts(lab, proxy_log_dir):
+    """Start-up order: the client port listens last, so whoever got a client
+    connection in (a test, a load balancer's check) also finds the admin
+    API. Polled tightly over several starts, as the race was milliseconds."""
+    import socket
+    import signal
+    import time
+    from conftest import ADMIN_PORT, PRIMARY_PORT, PROXY_PORT, _next_port
+    for attempt in range(8):
+        _next_port[0] += 1
+        port = _next_port[0]
+        admin = ADMIN_PORT + (port - PROXY_PORT)
+        log = open(proxy_log_dir / f"querylens-startup-order-{attempt}.log", "wb")
+        proc = subprocess.Popen([QUERYLENS_BIN, "--listen", f"127.0.0.1:{port}",
+                                 "--primary", f"127.0.0.1:{PRIMARY_PORT}", "--user", "app:app_pass",
+                                 "--admin-listen", f"127.0.0.1:{admin}"],
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                start_new_session=True)
+        log.close()
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                assert proc.poll() is None, f"proxy exited with {proc.returncode} at start-up"
+                assert time.monotonic() < deadline, "client port never accepted"
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.5).close()
+                    break
+                except OSError:
+                    time.sleep(0.001)
+            try:
+                s = socket.create_connection(("127.0.0.1", admin), 2)
+            except ConnectionRefusedError:
+                pytest.fail(f"start {attempt}: client port {port} accepted before the admin API "
+                            f"on {admin} listened")
+            with s:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                s.settimeout(5)
+                assert s.recv(64).startswith(b"HTTP/1.1 200")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(10) == 0
