@@ -1,6 +1,8 @@
 // Implementation of AdminServer.
 #include "proxy/admin_server.h"
 
+#include <chrono>
+
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -116,6 +118,7 @@ awaitable<AdminServer::Reply> AdminServer::Route(std::string_view path, std::str
     co_return Text(503, absl::StrCat("not ready: primary ", primary.name, " unreachable\n"));
   }
   if (path == "/metrics") {
+    const auto started = std::chrono::steady_clock::now();
     ExpositionInput in;
     in.backends = co_await prober_.All();
     in.health = health_ ? health_() : nullptr;
@@ -129,7 +132,11 @@ awaitable<AdminServer::Reply> AdminServer::Route(std::string_view path, std::str
       in.slow_log_dropped = shared_.slow_log->dropped();
     }
     in.worker_timeouts = collector_.worker_timeouts();
-    co_return Reply{200, kPrometheusText, RenderMetrics(in)};
+    in.extra = metrics_.Collect();
+    Reply reply{200, kPrometheusText, RenderMetrics(in)};
+    metrics_.ScrapeTook(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    co_return reply;
   }
   if (path == "/api/digests") {
     auto request = ParseDigestsRequest(query);
@@ -178,6 +185,7 @@ awaitable<void> AdminServer::Serve(tcp::socket socket) {
   } else {
     reply = co_await Route(path, query);
   }
+  metrics_.RequestServed(path, reply.status);
   http::response<http::string_body> res{http::status(reply.status), req.version()};
   res.set(http::field::server, "querylens");
   res.set(http::field::content_type, reply.content_type);

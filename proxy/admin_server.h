@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "proxy/admin_api_backends.h"
 #include "proxy/admin_api_collect.h"
+#include "proxy/admin_metrics.h"
 #include "proxy/asio.h"
 #include "proxy/worker_context.h"
 
@@ -55,6 +56,7 @@ class AdminServer {
   SnapshotCollector collector_;
   BackendProber prober_;
   std::function<HealthSnapshotPtr()> health_;
+  AdminMetrics metrics_;  // touched by the admin thread only
   asio::io_context io_{1};
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::thread thread_;

@@ -79,6 +79,7 @@ awaitable<error_code> ClientSession::SendPacket(ByteSpan payload, uint8_t seq) {
 
 void ClientSession::QueueError(const MysqlError& error, uint8_t seq) {
   queued_.clear();
+  queued_error_code_ = error.code;
   protocol::AppendFrames(queued_, EncodeError(error), seq);
 }
 
@@ -181,6 +182,8 @@ awaitable<bool> ClientSession::SendAndRelay(ByteSpan packet, const protocol::Com
       classification_.statement_class == analyzer::StatementClass::kWrite) {
     // What the primary would say; the read-only replica would say 1290.
     QueueError({1792, "25006", "Cannot execute statement in a READ ONLY transaction"}, reply_seq);
+    RecordUnanswered(info, packet, analyzer::BackendRole::kNone, queued_error_code_,
+                     queued_.size());
     co_await FlushQueued();
     co_return true;
   }
@@ -203,6 +206,10 @@ awaitable<bool> ClientSession::SendAndRelay(ByteSpan packet, const protocol::Com
       continue;
     }
     if (ready != SlotOutcome::kReady) {
+      if (is_statement) {
+        RecordUnanswered(info, packet, analyzer::BackendRole::kNone, queued_error_code_,
+                         queued_.size());
+      }
       co_await FlushQueued();
       co_return ready == SlotOutcome::kErrorQueued;
     }
@@ -273,6 +280,9 @@ awaitable<bool> ClientSession::SendAndRelay(ByteSpan packet, const protocol::Com
         const bool survives = slot == kReplicaSlot || SessionSurvivesReconnect();
         ReleaseSlot(slot);
         QueueError(BackendLost(name, Reason(result.ec)), reply_seq);
+        if (is_statement) {
+          RecordUnanswered(info, packet, SlotRole(slot), queued_error_code_, queued_.size());
+        }
         co_await FlushQueued();
         co_return survives;
       }
@@ -280,6 +290,11 @@ awaitable<bool> ClientSession::SendAndRelay(ByteSpan packet, const protocol::Com
         LogWarn(absl::StrCat("client ", Describe(), ": backend ", SlotName(slot),
                              " lost in the middle of a response: ", Reason(result.ec)));
         held.conn->MarkBroken();
+        if (is_statement) {
+          // The client sees its connection drop, as with a direct one.
+          RecordUnanswered(info, packet, SlotRole(slot), errc::kClientServerLost,
+                           result.bytes_to_client);
+        }
         co_return false;
       case RelayStatus::kClientFailed:
         // The backend still has the rest of the response to send: never reuse it.
@@ -460,10 +475,9 @@ bool ClientSession::IdentifyStatement(const protocol::CommandInfo& info, ByteSpa
   }
 }
 
-void ClientSession::RecordStatement(const protocol::CommandInfo& info, ByteSpan packet,
-                                    const RelayResult& result, int slot) {
-  const protocol::ResponseSummary& s = tracker_.summary();
-  const Clock::time_point now = Clock::now();
+analyzer::StatementRecord ClientSession::BaseRecord(const protocol::CommandInfo& info,
+                                                   ByteSpan packet,
+                                                   analyzer::BackendRole role) const {
   analyzer::StatementRecord r;
   r.digest = current_.digest;
   r.fingerprint = current_.fingerprint;
@@ -471,28 +485,49 @@ void ClientSession::RecordStatement(const protocol::CommandInfo& info, ByteSpan 
   r.user = user_ ? std::string_view(user_->name) : std::string_view();
   r.client_address = peer_;
   r.session_id = connection_id_;
-  r.backend_role = SlotRole(slot);
+  r.backend_role = role;
   r.statement_class = current_.statement_class;
   r.command = info.command == Command::kStmtExecute ? analyzer::CommandKind::kPrepared
                                                      : analyzer::CommandKind::kText;
   r.start_time_ns = command_wall_start_ns_;
   r.pool_wait_ns = connect_ns_;
   r.state_sync_ns = sync_ns_;
+  r.total_ns = uint64_t((Clock::now() - command_started_).count());
+  r.bytes_received = packet.size();
+  return r;
+}
+
+// The text the slow log shows with --log-literals: the statement as sent, or
+// for an execute the prepared statement's fingerprint.
+static std::string_view RecordedText(const protocol::CommandInfo& info, ByteSpan packet,
+                                     const std::string& fingerprint) {
+  return info.command == Command::kQuery ? protocol::AsStringView(packet.subspan(1))
+                                         : std::string_view(fingerprint);
+}
+
+void ClientSession::RecordUnanswered(const protocol::CommandInfo& info, ByteSpan packet,
+                                     analyzer::BackendRole role, uint16_t error_code,
+                                     uint64_t bytes_sent) {
+  analyzer::StatementRecord r = BaseRecord(info, packet, role);
+  r.error_code = error_code;
+  r.bytes_sent = bytes_sent;
+  worker_.recorder.Record(r, RecordedText(info, packet, current_.fingerprint));
+}
+
+void ClientSession::RecordStatement(const protocol::CommandInfo& info, ByteSpan packet,
+                                    const RelayResult& result, int slot) {
+  const protocol::ResponseSummary& s = tracker_.summary();
+  analyzer::StatementRecord r = BaseRecord(info, packet, SlotRole(slot));
   if (result.first_byte >= command_sent_) {
     r.backend_first_byte_ns = uint64_t((result.first_byte - command_sent_).count());
   }
-  r.total_ns = uint64_t((now - command_started_).count());
   r.rows_sent = s.rows;
   r.rows_affected = s.affected_rows;
   r.bytes_sent = result.bytes_to_client;
-  r.bytes_received = packet.size();
   r.error_code = s.error_code;
   r.warnings = s.warnings;
   r.ApplyServerStatus(s.status_flags_seen);
-  std::string_view text = info.command == Command::kQuery
-                              ? protocol::AsStringView(packet.subspan(1))
-                              : std::string_view(current_.fingerprint);
-  worker_.recorder.Record(r, text);
+  worker_.recorder.Record(r, RecordedText(info, packet, current_.fingerprint));
   if (n_plus_one_) ObserveNPlusOne(info, packet, r);
 }
 

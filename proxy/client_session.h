@@ -87,6 +87,13 @@ class ClientSession {
   bool IdentifyStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet);
   void RecordStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet,
                        const RelayResult& result, int slot);
+  // A statement the backend never answered: the proxy's queued ERR (1040,
+  // 1429, 1927, 1792 ...) or a connection lost midway (2013). It is counted
+  // like any other, so that outages show in errors, digests and the slow log.
+  void RecordUnanswered(const protocol::CommandInfo& info, protocol::ByteSpan packet,
+                        analyzer::BackendRole role, uint16_t error_code, uint64_t bytes_sent);
+  analyzer::StatementRecord BaseRecord(const protocol::CommandInfo& info, protocol::ByteSpan packet,
+                                       analyzer::BackendRole role) const;
   // N+1 detector: one finished statement (after RecordStatement), and the
   // end of a unit by COM_RESET_CONNECTION / COM_CHANGE_USER.
   void ObserveNPlusOne(const protocol::CommandInfo& info, protocol::ByteSpan packet,
@@ -139,6 +146,7 @@ class ClientSession {
   ResponseRelay relay_;
   RelayTimeouts timeouts_;
   protocol::Bytes queued_;
+  uint16_t queued_error_code_ = 0;  // of the ERR in queued_
   protocol::Bytes rewritten_;  // a command rewritten for its backend (statement ids)
 
   uint32_t connection_id_ = 0;

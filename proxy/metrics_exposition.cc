@@ -430,7 +430,8 @@ std::vector<MetricFamily> BuildMetricFamilies(const ExpositionInput& in) {
 }
 
 std::string RenderMetrics(const ExpositionInput& in) {
-  const std::vector<MetricFamily> families = BuildMetricFamilies(in);
+  std::vector<MetricFamily> families = BuildMetricFamilies(in);
+  families.insert(families.end(), in.extra.begin(), in.extra.end());
   std::ostringstream os;
   prometheus::TextSerializer().Serialize(os, families);
   return std::move(os).str();

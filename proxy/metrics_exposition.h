@@ -3,7 +3,8 @@
 // TextSerializer (text exposition format 0.0.4). The families are built here
 // at scrape time from the merged shards rather than kept in a
 // prometheus::Registry, because the counters live in per-worker shards that
-// only their workers write.
+// only their workers write. The admin thread's own metrics (requests, scrape
+// time) do live in a Registry (admin_metrics.h) and arrive as `extra`.
 //
 // Families (all names prefixed querylens_; durations in seconds):
 //   build_info{version}                           gauge 1
@@ -60,6 +61,8 @@ struct ExpositionInput {
   uint64_t slow_log_written = 0;
   uint64_t slow_log_dropped = 0;
   uint64_t worker_timeouts = 0;
+  // Families kept elsewhere (the admin thread's registry), appended as-is.
+  std::vector<prometheus::MetricFamily> extra;
 };
 
 std::vector<prometheus::MetricFamily> BuildMetricFamilies(const ExpositionInput& in);

@@ -33,6 +33,9 @@ inline constexpr uint16_t kBackendLost = 1927;          // 70100 ER_CONNECTION_K
 inline constexpr uint16_t kTooManyConnections = 1040;  // 08004
 inline constexpr uint16_t kUnknownError = 1105;         // HY000
 inline constexpr uint16_t kMalformedPacket = 2027;      // HY000
+// CR_SERVER_LOST: what the client library reports when the connection drops
+// in the middle of a response. Recorded in statistics only, never sent.
+inline constexpr uint16_t kClientServerLost = 2013;
 }  // namespace errc
 
 MysqlError AccessDenied(std::string_view user, std::string_view host, bool using_password);

@@ -52,7 +52,14 @@ void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out,
 
 void StatementRecorder::Record(const analyzer::StatementRecord& record, std::string_view text) {
   ++statements_;
-  digests_.Record(record);
+  if (log_literals_ && record.command == analyzer::CommandKind::kText) {
+    // The digest table keeps the slowest statement as sent as its example.
+    analyzer::StatementRecord with_text = record;
+    with_text.literal_text = text;
+    digests_.Record(with_text);
+  } else {
+    digests_.Record(record);
+  }
   metrics_.OnStatement(record);
   if (slow_log_ && record.total_ns >= slow_threshold_ns_) {
     // Literals stay out of the log unless the operator asked for them.

@@ -14,6 +14,7 @@ import pymysql
 import pytest
 
 from conftest import DIRECT
+from qladmin import admin_json, scrape, value
 from qlhelpers import mysqldb_connect, pymysql_connect
 
 RECOVERY_TIMEOUT = 30
@@ -54,9 +55,24 @@ def _check_error(err, lab, unreachable=False):
     return code, msg
 
 
+def _outage_digest(proc, driver) -> dict:
+    """Counts of the probe statement over every role (a failed statement
+    that reached no backend is recorded with role "none"), and the proxy's
+    connection-class error counter."""
+    fp = f"select ? as outage_{driver}"
+    entries = [d for d in admin_json(proc.admin_port, "/api/digests?limit=1000")["digests"]
+               if d["fingerprint"] == fp]
+    _, samples = scrape(proc.admin_port)
+    return {"count": sum(d["count"] for d in entries),
+            "errors": sum(d["errors"] for d in entries),
+            "errors_by_class": value(samples, "querylens_statement_errors_total",
+                                     **{"class": "connection"})}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("driver", ["pymysql", "mysqldb"])
-def test_same_session_survives_primary_restart(lab, proxy, primary_restarted, driver):
+def test_same_session_survives_primary_restart(lab, proxy, proxy_process, primary_restarted,
+                                               driver):
     if driver == "pymysql":
         conn = pymysql_connect(proxy, read_timeout=30)
         errors = (pymysql.err.OperationalError, pymysql.err.InternalError, pymysql.err.InterfaceError)
@@ -67,10 +83,11 @@ def test_same_session_survives_primary_restart(lab, proxy, primary_restarted, dr
         _query(conn, "SET @survivor = 'yes'")
         assert tuple(map(tuple, _query(conn))) == ((1,),)
 
+        before = None if DIRECT else _outage_digest(proxy_process, driver)
         lab.stop_primary()
         t0 = time.monotonic()
         with pytest.raises(errors) as ei:
-            _query(conn)
+            _query(conn, f"SELECT 1 AS outage_{driver}")
         elapsed = time.monotonic() - t0
         print(f"{driver}: error while the primary is down after {elapsed:.2f}s: {ei.value.args}")
         assert elapsed < 30, "the error must come promptly, not after a long hang"
@@ -86,9 +103,14 @@ def test_same_session_survives_primary_restart(lab, proxy, primary_restarted, dr
         code, msg = _check_error(ei.value, lab)
         # A second statement while still down: the backend cannot be reached.
         with pytest.raises(errors) as ei2:
-            _query(conn)
+            _query(conn, f"SELECT 1 AS outage_{driver}")
         print(f"{driver}: second error while down: {ei2.value.args}")
         _check_error(ei2.value, lab, unreachable=True)
+        # Both failed statements are counted, with the proxy's error codes.
+        after = _outage_digest(proxy_process, driver)
+        assert after["count"] - before["count"] == 2, (before, after)
+        assert after["errors"] - before["errors"] == 2, (before, after)
+        assert after["errors_by_class"] - before["errors_by_class"] >= 2, (before, after)
 
         lab.start_primary()
         deadline = time.monotonic() + RECOVERY_TIMEOUT
