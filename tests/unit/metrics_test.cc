@@ -12,6 +12,7 @@
 #include "analyzer/digest.h"
 #include "gtest/gtest.h"
 #include "proxy/admin_api_json.h"
+#include "proxy/admin_metrics.h"
 #include "proxy/metrics_exposition.h"
 #include "proxy/metrics_shard.h"
 
@@ -230,6 +231,28 @@ TEST(Exposition, TopDigestsOtherAndEvictions) {
   EXPECT_NE(text.find("# TYPE querylens_statement_duration_seconds histogram"), std::string::npos);
   EXPECT_NE(text.find("le=\"+Inf\""), std::string::npos);
   EXPECT_NE(text.find("querylens_build_info{version=\"9.9.9\"} 1"), std::string::npos);
+}
+
+TEST(AdminMetrics, RequestsByBoundedPathAndScrapeTime) {
+  AdminMetrics m;
+  m.RequestServed("/metrics", 200);
+  m.RequestServed("/metrics", 200);
+  m.RequestServed("/no/such/path?x=1", 404);
+  m.RequestServed("/api/digests/../../etc", 404);
+  m.ScrapeTook(0.003);
+  const ProxySnapshot snapshot;
+  ExpositionInput in;
+  in.snapshot = &snapshot;
+  in.extra = m.Collect();
+  const std::string text = RenderMetrics(in);
+  EXPECT_NE(text.find("querylens_admin_requests_total{code=\"200\",path=\"/metrics\"} 2"),
+            std::string::npos)
+      << text;
+  // Unknown paths share one series: a scanner cannot grow the exposition.
+  EXPECT_NE(text.find("querylens_admin_requests_total{code=\"404\",path=\"other\"} 2"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("querylens_scrape_duration_seconds_count 1"), std::string::npos) << text;
 }
 
 TEST(AdminApi, ParsesQueryStrings) {
