@@ -1,14 +1,22 @@
 """Helpers for the tests of the proxy's admin listener: HTTP GETs, a parser of
-the Prometheus text exposition, and small workloads run through the proxy.
+the Prometheus text exposition, small workloads run through the proxy, and a
+real Prometheus server (PrometheusServer) with a PromQL query helper.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import signal
+import socket
+import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 from qlhelpers import pymysql_connect
 
@@ -132,3 +140,101 @@ def wait_for(predicate, timeout: float = 20, interval: float = 0.1, what: str = 
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+# ---------------------------------------------------------------------------
+# A real Prometheus (Debian's package) on loopback, for tests that scrape the
+# proxy and query it with PromQL.
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def promql(port: int, query: str, path: str = "/api/v1/query"):
+    """An instant query; asserts status success and returns data.result."""
+    r = http_get(port, f"{path}?{urllib.parse.urlencode({'query': query})}")
+    assert r.status == 200, f"PromQL {query!r}: {r.status} {r.body}"
+    body = r.json()
+    assert body["status"] == "success", body
+    return body["data"]["result"]
+
+
+class PrometheusServer:
+    """prometheus scraping `targets` every second (job "querylens"), with
+    optional rule files evaluated every second. Use as a context manager;
+    stopped by PID. Its port is QL_TEST_PROMETHEUS_PORT when set, else a free
+    one. Skips the test when the binary is not installed."""
+
+    def __init__(self, workdir, targets, rule_files=(), job: str = "querylens"):
+        import pytest  # the helpers import without pytest elsewhere
+        binary = shutil.which("prometheus")
+        if binary is None:
+            pytest.skip("prometheus not installed (Debian package prometheus; scripts/setup.sh "
+                        "installs it)")
+        self.binary = binary
+        self.dir = Path(workdir)
+        self.port = int(os.environ.get("QL_TEST_PROMETHEUS_PORT", "0")) or free_port()
+        self.log_path = self.dir / "prometheus.log"
+        config = ["global:", "  scrape_interval: 1s", "  scrape_timeout: 1s",
+                  "  evaluation_interval: 1s"]
+        if rule_files:
+            config.append("rule_files:")
+            config += [f"  - {json.dumps(str(f))}" for f in rule_files]
+        config += ["scrape_configs:", f"  - job_name: {job}", "    static_configs:",
+                   f"      - targets: {json.dumps(list(targets))}"]
+        self.config = self.dir / "prometheus.yml"
+        self.config.write_text("\n".join(config) + "\n")
+        self.proc = None
+
+    def __enter__(self):
+        import pytest
+        log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [self.binary, f"--config.file={self.config}",
+             f"--storage.tsdb.path={self.dir / 'tsdb'}",
+             f"--web.listen-address=127.0.0.1:{self.port}", "--storage.tsdb.retention.time=1h",
+             "--log.level=warn"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        log.close()
+
+        def ready():
+            if self.proc.poll() is not None:
+                pytest.fail(f"prometheus exited ({self.proc.returncode}):\n"
+                            f"{self.log_path.read_text(errors='replace')}")
+            try:
+                return http_get(self.port, "/-/ready", timeout=2).status == 200
+            except OSError:
+                return False
+        try:
+            wait_for(ready, timeout=60, interval=0.3, what="prometheus ready")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.kill(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def query(self, expr: str):
+        return promql(self.port, expr)
+
+    def api(self, path: str):
+        """GET /api/v1/<path>; asserts status success and returns data."""
+        r = http_get(self.port, f"/api/v1/{path}")
+        assert r.status == 200, f"/api/v1/{path}: {r.status} {r.body}"
+        body = r.json()
+        assert body["status"] == "success", body
+        return body["data"]
