@@ -9,8 +9,9 @@ strings, random 15-digit integers, a random date and random bits. They sit in
 text statements of many literal forms (quoting, escapes, hex, bit and date
 literals, charset introducers, IN lists, LIKE, LIMIT/OFFSET, comments,
 executable comments, an optimizer hint, a multi-statement text, text
-PREPARE/EXECUTE, user variables, PyMySQL's interpolated parameters, errors
-the server answers by quoting the value back) and are bound as parameters of
+PREPARE/EXECUTE, user variables, PyMySQL's interpolated parameters,
+unterminated strings and comments, errors the server answers by quoting the
+value back) and are bound as parameters of
 server-side prepared statements (clients/qlbind.c, libmariadb). N+1-looking
 loops of both kinds give /api/n_plus_one findings to look at.
 
@@ -18,6 +19,11 @@ Positive controls, so that the checks can fail: with --log-literals every
 value of the text statements is in the slow log, and the bound values did
 reach the server (the rows are in the table, the prepared N+1 loop counted
 12 distinct value sets).
+
+Known proxy bugs, marked xfail(strict=True) so they stay visible: the
+tokenizer ignores the session's sql_mode (NO_BACKSLASH_ESCAPES, ANSI_QUOTES),
+so a value can be printed as a name; /api/digests never has its "example"
+with --log-literals.
 """
 from __future__ import annotations
 
@@ -183,7 +189,7 @@ def _text_loops(ep, v: Values):
     try:
         cur = conn.cursor()
         cur.execute("SELECT id, s FROM qlm_secret_n1 ORDER BY id")
-        ids = [r[0] for r in cur.fetchall()] or list(range(1, LOOP + 1))
+        cur.fetchall()
         for i in range(1, LOOP + 1):
             cur.execute(f"SELECT s FROM qlm_secret_n1 WHERE id = {i} "
                         f"AND s <> '{v.s(f'loop_{i}')}'")
@@ -193,7 +199,6 @@ def _text_loops(ep, v: Values):
             cur.execute(f"SELECT id FROM qlm_secret_n1 WHERE s = '{dup}'")
             cur.fetchall()
         time.sleep(IDLE_GAP * 2)  # ends the unit while the connection is open
-        assert ids
     finally:
         conn.close()
 
