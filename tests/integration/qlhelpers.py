@@ -436,3 +436,37 @@ def parse_err(p: bytes) -> tuple[int, str | None, str] | None:
 
 def run(cmd: Sequence[str], timeout: float, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout, **kw)
+
+
+# ---------------------------------------------------------------------------
+# clients/qlbind.c: server-side prepared statements with the test's own values
+
+
+def build_qlbind(out_dir: Path) -> str:
+    """Compiles clients/qlbind.c against libmariadb; returns the binary's path."""
+    src = Path(__file__).resolve().parent / "clients" / "qlbind.c"
+    out = Path(out_dir) / "qlbind"
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libmariadb"], capture_output=True,
+                           text=True, timeout=30)
+    if flags.returncode != 0:
+        raise RuntimeError("pkg-config libmariadb failed (is libmariadb-dev installed?): "
+                           + flags.stderr)
+    cc = os.environ.get("CC", "cc")
+    cp = subprocess.run([cc, "-std=c11", "-O1", "-Wall", "-o", str(out), str(src),
+                         *flags.stdout.split()], capture_output=True, text=True, timeout=120)
+    if cp.returncode != 0:
+        raise RuntimeError(f"compiling {src} failed:\n{cp.stderr}")
+    return str(out)
+
+
+def run_qlbind(binary: str, ep: Endpoint, script: Sequence[Sequence[str]], user=APP_USER,
+               password=APP_PASSWORD, db=APP_DB, timeout: float = 60) -> list[str]:
+    """Runs one qlbind session: `script` is a list of commands, each a list
+    of fields (["P", sql], ["E", "s:text", "i:42"], ["Q", sql], ["C"]).
+    Returns the output lines; a connection failure or a bad script fails."""
+    text = "".join("\t".join(fields) + "\n" for fields in script)
+    cp = subprocess.run([binary, ep.host, str(ep.port), user, password, db or ""], input=text,
+                        capture_output=True, text=True, timeout=timeout)
+    if cp.returncode != 0:
+        raise AssertionError(f"qlbind exited {cp.returncode}:\n{cp.stdout}\n{cp.stderr}")
+    return cp.stdout.splitlines()
