@@ -200,6 +200,7 @@ awaitable<bool> ClientSession::ChangeUser(ByteSpan packet) {
   wrote_ = false;
   pending_write_ = false;
   last_gtid_.clear();
+  dialect_.ansi_quotes = false;  // a new session: the server's default sql_mode
   if (request->character_set) charset_ = uint8_t(*request->character_set);
   state_.Reset(request->database, charset_);
   schema_ = state_.schema();

@@ -44,7 +44,7 @@ awaitable<bool> ClientSession::Prepare(ByteSpan packet, uint8_t reply_seq) {
   }
   PreparedStatement st;
   st.sql.assign(protocol::AsStringView(packet.subspan(1)));
-  worker_.recorder.Analyze(st.sql, &current_, &st.classification);
+  worker_.recorder.Analyze(st.sql, &current_, &st.classification, dialect_);
   st.digest = current_.digest;
   st.fingerprint = current_.fingerprint;
   st.n_plus_one = current_.n_plus_one;

@@ -261,6 +261,7 @@ awaitable<bool> ClientSession::SendAndRelay(ByteSpan packet, const protocol::Com
         }
         AfterResponse(info, packet, slot);
         if (schema_unknown_) co_await LearnSchema();
+        if (sql_mode_unknown_) co_await LearnSqlMode();
         co_return true;
       case RelayStatus::kBackendFailed: {
         std::string name = SlotName(slot);
@@ -317,6 +318,7 @@ void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan pa
   HeldBackend& held = held_[slot];
   if (s.status_known) {
     const bool in_trans = (s.status_flags & protocol::status::kInTrans) != 0;
+    dialect_.no_backslash_escapes = (s.status_flags & protocol::status::kNoBackslashEscapes) != 0;
     if (slot == kPrimarySlot) {
       last_status_ = s.status_flags;
       const bool autocommit = (s.status_flags & protocol::status::kAutocommit) != 0;
@@ -366,6 +368,7 @@ void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan pa
         state_.Reset(state_.schema(), charset_);
         state_.MarkSynced(&held.applied, true);
         last_status_ = protocol::status::kAutocommit;
+        dialect_.ansi_quotes = false;  // back to the server's default sql_mode
         pins_.Clear();
         wrote_ = false;
         pending_write_ = false;
@@ -380,23 +383,37 @@ void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan pa
   schema_ = state_.schema();
 }
 
-awaitable<void> ClientSession::LearnSchema() {
-  schema_unknown_ = false;
+awaitable<std::optional<std::string>> ClientSession::AskPrimary(std::string_view sql) {
   HeldBackend& primary = held_[kPrimarySlot];
-  if (!primary.conn) co_return;
-  const std::string_view sql = "SELECT DATABASE()";
+  if (!primary.conn) co_return std::nullopt;
   absl::StatusOr<QueryResult> r = co_await RunSimpleQuery(
       *primary.conn, sql,
       std::chrono::duration_cast<std::chrono::milliseconds>(timeouts_.backend_read));
   if (!r.ok()) {
     primary.conn->MarkBroken();
-    co_return;
+    co_return std::nullopt;
   }
-  std::string schema;
-  if (!r->rows.empty() && !r->rows[0].empty() && r->rows[0][0]) schema = *r->rows[0][0];
-  state_.SetSchema(schema);
-  primary.applied.schema = schema;
-  schema_ = schema;
+  std::string value;
+  if (!r->rows.empty() && !r->rows[0].empty() && r->rows[0][0]) value = *r->rows[0][0];
+  co_return value;
+}
+
+awaitable<void> ClientSession::LearnSqlMode() {
+  sql_mode_unknown_ = false;
+  const std::string_view sql = "SELECT @@SESSION.sql_mode";
+  std::optional<std::string> mode = co_await AskPrimary(sql);
+  // The server lists combination modes (ANSI) expanded, ANSI_QUOTES included.
+  if (mode) dialect_.ansi_quotes = absl::StrContains(*mode, "ANSI_QUOTES");
+}
+
+awaitable<void> ClientSession::LearnSchema() {
+  schema_unknown_ = false;
+  const std::string_view sql = "SELECT DATABASE()";
+  std::optional<std::string> schema = co_await AskPrimary(sql);
+  if (!schema) co_return;
+  state_.SetSchema(*schema);
+  held_[kPrimarySlot].applied.schema = *schema;
+  schema_ = *schema;
 }
 
 void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
@@ -433,6 +450,11 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
     pins_.Remove(PinReason::kLockTables);
     pins.Remove(PinReason::kLockTables);
   }
+  if (c.session_changes.Has(analyzer::SessionChange::kSetSessionVariable) &&
+      absl::StrContains(absl::AsciiStrToLower(absl::string_view(text.data(), text.size())),
+                        "sql_mode")) {
+    sql_mode_unknown_ = true;
+  }
   if (c.statement_class == analyzer::StatementClass::kSessionState &&
       !c.session_changes.empty()) {
     const analyzer::SessionChanges replayable{
@@ -465,7 +487,7 @@ bool ClientSession::IdentifyStatement(const protocol::CommandInfo& info, ByteSpa
   switch (info.command) {
     case Command::kQuery: {
       std::string_view sql = protocol::AsStringView(packet.subspan(1));
-      worker_.recorder.Analyze(sql, &current_, &classification_);
+      worker_.recorder.Analyze(sql, &current_, &classification_, dialect_);
       hint_ = FindRouteHint(sql);
       return true;
     }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "protocol/command.h"
@@ -83,6 +84,10 @@ class ClientSession {
   // empty for a prepared statement.
   void AfterStatement(int slot, bool ok, std::string_view text);
   awaitable<void> LearnSchema();
+  awaitable<void> LearnSqlMode();
+  // The first value of a one-row answer of the primary (NULL: ""); nullopt
+  // when it failed, and then the connection is not reused.
+  awaitable<std::optional<std::string>> AskPrimary(std::string_view sql);
   // Fingerprint and classification of the statement a command runs; false for other commands.
   bool IdentifyStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet);
   void RecordStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet,
@@ -166,6 +171,12 @@ class ClientSession {
   int last_slot_ = kPrimarySlot;  // where the last statement ran
   bool pending_write_ = false;  // written inside the open transaction
   bool schema_unknown_ = false;  // a USE succeeded and the server did not say which schema
+  // How the session's sql_mode makes the server read quotes and backslashes:
+  // the fingerprint must agree, or a value could be printed as a name.
+  // NO_BACKSLASH_ESCAPES comes with every OK/EOF; ANSI_QUOTES is asked for
+  // after a statement that set sql_mode (sql_mode_unknown_).
+  analyzer::SqlDialect dialect_;
+  bool sql_mode_unknown_ = false;
   std::string last_gtid_;  // of the session's last write, for --causal-reads
   bool gtid_stale_ = false;  // written since, and the OK could not carry the GTID
 

@@ -19,16 +19,18 @@ StatementRecorder::StatementRecorder(const Config& config, SlowLogWriter* slow_l
       capture_n_plus_one_(config.n_plus_one),
       read_only_routines_(&config.read_only_routines) {}
 
-void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out) {
-  const analyzer::StatementAnalysis& a = analyzer_.Analyze(sql);
+void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out,
+                                analyzer::SqlDialect dialect) {
+  const analyzer::StatementAnalysis& a = analyzer_.Analyze(sql, dialect);
   out->Assign(a);
   // The tags are the analyzer's until the next Analyze(): copy them now.
   if (capture_n_plus_one_) out->n_plus_one.Capture(*a.tags, sql);
 }
 
 void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out,
-                                analyzer::Classification* classification) {
-  const analyzer::StatementAnalysis& a = analyzer_.Analyze(sql);
+                                analyzer::Classification* classification,
+                                analyzer::SqlDialect dialect) {
+  const analyzer::StatementAnalysis& a = analyzer_.Analyze(sql, dialect);
   out->Assign(a);
   if (capture_n_plus_one_) out->n_plus_one.Capture(*a.tags, sql);
   *classification = a.classification;

@@ -37,11 +37,12 @@ class StatementRecorder {
  public:
   StatementRecorder(const Config& config, SlowLogWriter* slow_log);
 
-  // With --n-plus-one on, also fills out->n_plus_one.
-  void Analyze(std::string_view sql, StatementIdentity* out);
+  // With --n-plus-one on, also fills out->n_plus_one. `dialect`: how the
+  // session's sql_mode reads quotes and backslashes.
+  void Analyze(std::string_view sql, StatementIdentity* out, analyzer::SqlDialect dialect = {});
   // Also the full classification, with --read-only-routine applied.
   void Analyze(std::string_view sql, StatementIdentity* out,
-               analyzer::Classification* classification);
+               analyzer::Classification* classification, analyzer::SqlDialect dialect = {});
   // `text` is the statement as sent, shown in the slow log only with --log-literals.
   void Record(const analyzer::StatementRecord& record, std::string_view text);
 

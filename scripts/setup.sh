@@ -14,7 +14,7 @@ PACKAGES=(
   libyaml-cpp-dev nlohmann-json3-dev
   mariadb-server mariadb-client libmariadb-dev
   python3-mysqldb python3-pymysql python3-django python3-pytest python3-pytest-timeout python3-nacl
-  python3-cryptography
+  python3-cryptography python3-yaml
   sysbench haproxy percona-toolkit prometheus openssl
 )
 

@@ -20,10 +20,9 @@ value of the text statements is in the slow log, and the bound values did
 reach the server (the rows are in the table, the prepared N+1 loop counted
 12 distinct value sets).
 
-Known proxy bugs, marked xfail(strict=True) so they stay visible: the
-tokenizer ignores the session's sql_mode (NO_BACKSLASH_ESCAPES, ANSI_QUOTES),
-so a value can be printed as a name; /api/digests never has its "example"
-with --log-literals.
+The session's sql_mode (NO_BACKSLASH_ESCAPES, ANSI_QUOTES) changes where a
+string ends; the fingerprint follows it, so a value is never printed as a
+name. With --log-literals, /api/digests carries an example as sent.
 """
 from __future__ import annotations
 
@@ -384,10 +383,6 @@ def test_log_literals_puts_the_values_in_the_slow_log(start_proxy, tmp_path, qlb
     assert not missing, f"with --log-literals these values are not in the slow log: {missing}"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "proxy bug: StatementRecord::literal_text is never set (StatementRecorder::Record in "
-    "proxy/statement_recorder.cc passes the text only to the slow log), so /api/digests has no "
-    "\"example\" even with --log-literals, unlike admin_api_json.h documents"))
 def test_log_literals_gives_api_digests_an_example(start_proxy):
     needs_proxy()
     ep, p = start_proxy(["--log-literals", "--read-write-split", "off"])
@@ -410,18 +405,7 @@ SQL_MODE_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param("no_backslash_escapes", marks=pytest.mark.xfail(
-        strict=True, raises=AssertionError,
-        reason="proxy bug: statements are always tokenized with the default SqlDialect "
-               "(StatementRecorder::Analyze in proxy/statement_recorder.cc calls "
-               "analyzer_.Analyze(sql) without the session's NO_BACKSLASH_ESCAPES, which the "
-               "server reports in every OK packet's status flags)")),
-    pytest.param("ansi_quotes", marks=pytest.mark.xfail(
-        strict=True, raises=AssertionError,
-        reason="proxy bug: statements are always tokenized with the default SqlDialect, "
-               "whatever the session's sql_mode (ANSI_QUOTES is not tracked)")),
-])
+@pytest.mark.parametrize("case", sorted(SQL_MODE_CASES))
 def test_no_literal_under_sql_mode(start_proxy, tmp_path, case):
     needs_proxy()
     ep, p, slow = _start(start_proxy, tmp_path, "--read-write-split", "off")
