@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -38,41 +39,57 @@ absl::Status SlowLogWriter::Start() {
 }
 
 void SlowLogWriter::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_one();
+  stop_.store(true);
+  Wake();
   if (thread_.joinable()) thread_.join();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
 
-void SlowLogWriter::Submit(const analyzer::StatementRecord& record, std::string_view text) {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (queue_.size() >= max_queued_) {
+SlowLogWriter::Shard* SlowLogWriter::AddShard() {
+  std::lock_guard<std::mutex> lock(shards_mu_);
+  return shards_.emplace_back(std::make_unique<Shard>()).get();
+}
+
+void SlowLogWriter::Wake() {
+  if (!wake_.exchange(true)) wake_.notify_one();
+}
+
+void SlowLogWriter::Submit(Shard* shard, const analyzer::StatementRecord& record,
+                           std::string_view text) {
+  std::unique_lock<std::mutex> lock(shard->mu);
+  if (shard->queue.size() >= max_queued_) {
     lock.unlock();
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  Entry& e = queue_.emplace_back();
+  Entry& e = shard->queue.emplace_back();
   e.record = record;
   e.text.assign(text);
   e.fingerprint.assign(record.fingerprint);
   e.schema.assign(record.schema);
   e.user.assign(record.user);
   e.client_address.assign(record.client_address);
-  bool first = queue_.size() == 1;
+  const bool first = shard->queue.size() == 1;
   lock.unlock();
-  if (first) cv_.notify_one();
+  if (first) Wake();
 }
 
 void SlowLogWriter::Reopen() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    reopen_ = true;
+  reopen_.store(true);
+  Wake();
+}
+
+void SlowLogWriter::Drain(std::vector<Entry>* batch) {
+  std::lock_guard<std::mutex> shards_lock(shards_mu_);
+  for (const std::unique_ptr<Shard>& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard->mu);
+    for (Entry& e : shard->queue) batch->push_back(std::move(e));
+    shard->queue.clear();
   }
-  cv_.notify_one();
+  std::stable_sort(batch->begin(), batch->end(), [](const Entry& a, const Entry& b) {
+    return a.record.end_time_ns() < b.record.end_time_ns();
+  });
 }
 
 void SlowLogWriter::Run() {
@@ -80,16 +97,12 @@ void SlowLogWriter::Run() {
   std::vector<Entry> batch;
   std::string out;
   while (true) {
-    bool reopen = false;
-    bool stop = false;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || reopen_ || !queue_.empty(); });
-      batch.swap(queue_);
-      reopen = reopen_;
-      reopen_ = false;
-      stop = stop_;
-    }
+    wake_.wait(false);
+    // Cleared before draining: news that comes during the drain wakes us again.
+    wake_.store(false);
+    const bool reopen = reopen_.exchange(false);
+    const bool stop = stop_.load();
+    Drain(&batch);
     if (reopen) {
       OpenFile();
       formatter.Reset();  // a new file needs its own "use db;" and "# Time:" lines

@@ -1,14 +1,16 @@
-// SlowLogWriter: the one thread that writes the slow-query log. Workers hand
-// it finished statements through a bounded queue and never wait on the disk:
-// when the queue is full the entry is dropped and counted. The file is
-// reopened on request (SIGHUP), for log rotation. Formatting happens on the
-// writer thread so that "use db;" and "# Time:" lines follow the file's real
-// order across workers.
+// SlowLogWriter: the one thread that writes the slow-query log. Each worker
+// hands it finished statements through a bounded queue of its own (a lock
+// shared only with the writer thread, never with another worker) and never
+// waits on the disk: when its queue is full the entry is dropped and
+// counted. The file is reopened on request (SIGHUP), for log rotation.
+// Formatting happens on the writer thread, entries of one batch in the
+// order they finished, so that "use db;" and "# Time:" lines follow the
+// file's real order across workers.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -27,8 +29,12 @@ class SlowLogWriter {
   absl::Status Start();
   void Stop();
 
+  struct Shard;
+  // One per worker, taken when the worker is built; lives as long as this.
+  Shard* AddShard();
+
   // Copies what it needs; `text` is what the log shows as the statement.
-  void Submit(const analyzer::StatementRecord& record, std::string_view text);
+  void Submit(Shard* shard, const analyzer::StatementRecord& record, std::string_view text);
   // Closes and reopens the file before the next write (after rotation).
   void Reopen();
 
@@ -41,17 +47,28 @@ class SlowLogWriter {
     std::string text, fingerprint, schema, user, client_address;
   };
 
+ public:
+  struct Shard {
+    std::mutex mu;  // this worker against the writer thread
+    std::vector<Entry> queue;  // guarded by mu
+  };
+
+ private:
   void Run();
   bool OpenFile();
+  void Wake();
+  // Moves every shard's entries into `batch`, oldest end time first.
+  void Drain(std::vector<Entry>* batch);
 
   const std::string path_;
-  const size_t max_queued_;
+  const size_t max_queued_;  // per shard
   int fd_ = -1;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Entry> queue_;  // guarded by mu_
-  bool stop_ = false;          // guarded by mu_
-  bool reopen_ = false;        // guarded by mu_
+  std::mutex shards_mu_;  // AddShard (start-up) against the writer thread
+  std::vector<std::unique_ptr<Shard>> shards_;  // guarded by shards_mu_
+  // Set by whoever has news for the writer thread; it sleeps on it.
+  std::atomic<bool> wake_{false};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> reopen_{false};
   std::thread thread_;
   std::atomic<uint64_t> written_{0};
   std::atomic<uint64_t> dropped_{0};

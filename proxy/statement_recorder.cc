@@ -17,7 +17,9 @@ StatementRecorder::StatementRecorder(const Config& config, SlowLogWriter* slow_l
       slow_threshold_ns_(uint64_t(config.slow_query_time_s * 1e9)),
       log_literals_(config.log_literals),
       capture_n_plus_one_(config.n_plus_one),
-      read_only_routines_(&config.read_only_routines) {}
+      read_only_routines_(&config.read_only_routines) {
+  if (slow_log_) slow_log_shard_ = slow_log_->AddShard();
+}
 
 void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out,
                                 analyzer::SqlDialect dialect) {
@@ -65,7 +67,7 @@ void StatementRecorder::Record(const analyzer::StatementRecord& record, std::str
   metrics_.OnStatement(record);
   if (slow_log_ && record.total_ns >= slow_threshold_ns_) {
     // Literals stay out of the log unless the operator asked for them.
-    slow_log_->Submit(record, log_literals_ ? text : record.fingerprint);
+    slow_log_->Submit(slow_log_shard_, record, log_literals_ ? text : record.fingerprint);
   }
 }
 

@@ -57,6 +57,7 @@ class StatementRecorder {
   analyzer::DigestStatsTable digests_;
   WorkerMetrics metrics_;
   SlowLogWriter* slow_log_;  // null when no --slow-log
+  SlowLogWriter::Shard* slow_log_shard_ = nullptr;  // this worker's queue
   uint64_t slow_threshold_ns_;
   bool log_literals_;
   uint64_t statements_ = 0;
