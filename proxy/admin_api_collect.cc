@@ -28,16 +28,17 @@ std::string_view CutUtf8(std::string_view s, size_t max) {
   return s.substr(0, n);
 }
 
-void AddBackendConnection(std::vector<BackendConnectionCount>& counts, std::string_view backend,
-                          analyzer::BackendRole role, int64_t n, int64_t idle) {
+void AddBackendConnection(std::vector<BackendConnectionCount>& counts,
+                          const BackendConnectionCount& add) {
   for (auto& c : counts) {
-    if (c.backend == backend) {
-      c.connections += n;
-      c.idle += idle;
+    if (c.backend == add.backend) {
+      c.connections += add.connections;
+      c.idle += add.idle;
+      c.wait_timeouts += add.wait_timeouts;
       return;
     }
   }
-  counts.push_back({std::string(backend), role, n, idle});
+  counts.push_back(add);
 }
 
 // Runs on the worker's thread.
@@ -50,8 +51,9 @@ void FillReport(const WorkerContext& ctx, unsigned parts, WorkerReport* out) {
     for (size_t b = 0; b < ctx.pool->backend_count(); ++b) {
       const PoolCounts c = ctx.pool->counts(b);
       const std::string name = ctx.pool->address(b).Name();
-      AddBackendConnection(out->backend_connections, name, BackendRoleOf(ctx.shared, name),
-                           int64_t(c.in_use + c.idle), int64_t(c.idle));
+      AddBackendConnection(out->backend_connections,
+                           {name, BackendRoleOf(ctx.shared, name), int64_t(c.in_use + c.idle),
+                            int64_t(c.idle), c.wait_timeouts});
     }
   }
   if (parts & kCollectNPlusOne) ctx.n_plus_one.CopyRecent(&out->n_plus_one);
@@ -146,7 +148,7 @@ ProxySnapshot SnapshotCollector::Collect(unsigned parts) {
     for (auto& s : r.sessions) snap.sessions.push_back(std::move(s));
     for (auto& f : r.n_plus_one) snap.n_plus_one.push_back(std::move(f));
     for (const auto& c : r.backend_connections) {
-      AddBackendConnection(snap.backend_connections, c.backend, c.role, c.connections, c.idle);
+      AddBackendConnection(snap.backend_connections, c);
     }
   }
   // Newest first across workers (equal times: the later of one worker first).

@@ -57,6 +57,7 @@ struct BackendConnectionCount {
   analyzer::BackendRole role = analyzer::BackendRole::kNone;
   int64_t connections = 0;  // open: in use, being reset, or idle in the pool
   int64_t idle = 0;
+  uint64_t wait_timeouts = 0;  // waits for a pool connection that ended in ERR 1040
 };
 
 enum CollectPart : unsigned {

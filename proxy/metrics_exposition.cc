@@ -322,6 +322,10 @@ std::vector<MetricFamily> BuildMetricFamilies(const ExpositionInput& in) {
                                    "Backend connections idle in the workers' pools, reset and "
                                    "ready for the next session.",
                                    MetricType::Gauge);
+  MetricFamily wait_timeouts = Family("querylens_pool_wait_timeouts_total",
+                                      "Waits for a pool connection that ran out of "
+                                      "--pool-wait-timeout: the client got ERR 1040.",
+                                      MetricType::Counter);
   MetricFamily failures = Family("querylens_backend_connect_failures_total",
                                  "Backend connection attempts that failed (connect, TLS or login).",
                                  MetricType::Counter);
@@ -333,10 +337,12 @@ std::vector<MetricFamily> BuildMetricFamilies(const ExpositionInput& in) {
     const std::string role = S(analyzer::BackendRoleName(b.role));
     int64_t conns = 0;
     int64_t idle = 0;
+    uint64_t timeouts = 0;
     for (const auto& c : snap.backend_connections) {
       if (c.backend == b.name) {
         conns += c.connections;
         idle += c.idle;
+        timeouts += c.wait_timeouts;
       }
     }
     uint64_t failed = 0;
@@ -345,11 +351,13 @@ std::vector<MetricFamily> BuildMetricFamilies(const ExpositionInput& in) {
     }
     AddValue(backend_conns, {{"backend", b.name}, {"role", role}}, double(conns));
     AddValue(idle_conns, {{"backend", b.name}, {"role", role}}, double(idle));
+    AddValue(wait_timeouts, {{"backend", b.name}, {"role", role}}, double(timeouts));
     AddValue(failures, {{"backend", b.name}}, double(failed));
     AddValue(up, {{"backend", b.name}, {"role", role}}, b.up ? 1 : 0);
   }
   out.push_back(std::move(backend_conns));
   out.push_back(std::move(idle_conns));
+  out.push_back(std::move(wait_timeouts));
   out.push_back(std::move(failures));
   if (in.health) {
     AppendBackendHealthMetrics(*in.health, out);  // its backend_up replaces the probe's

@@ -16,6 +16,8 @@
 //   client_connections                            gauge
 //   client_connections_total                      counter
 //   backend_connections{backend,role}             gauge     configured backends
+//   pool_idle_connections{backend,role}           gauge     configured backends
+//   pool_wait_timeouts_total{backend,role}        counter   waits that ended in ERR 1040
 //   backend_connect_failures_total{backend}       counter   configured backends
 //   backend_up{backend,role}                      gauge     from BackendProber (admin_api_backends.h)
 //   pool_wait_seconds{role}                       histogram

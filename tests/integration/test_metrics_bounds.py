@@ -97,7 +97,8 @@ def series_domain(backends: dict[str, str], top_k: int) -> dict[str, tuple[dict,
         fam("querylens_" + name, {})
     # Per configured backend (its role is checked against the backend below).
     backend_role = {"backend": names, "role": ("primary", "replica")}
-    for name in ("backend_connections", "pool_idle_connections", "backend_up",
+    for name in ("backend_connections", "pool_idle_connections", "pool_wait_timeouts_total",
+                 "backend_up",
                  "backend_checks_failed_total", "backend_read_only"):
         fam("querylens_" + name, backend_role, len(names))
     fam("querylens_backend_connect_failures_total", {"backend": names})

@@ -17,7 +17,7 @@ import time
 import pymysql
 import pytest
 
-from qlservers import connect, global_status, q, root_query
+from qlservers import connect, global_status, metric_sum, metrics, q, root_query
 
 SESSIONS = 150
 PRIMARY_HINT = "/* querylens:primary */"
@@ -53,9 +53,15 @@ def test_connections_are_reused(lab, start_proxy):
     assert delta < SESSIONS // 4, f"primary Connections grew by {delta} for {SESSIONS} sessions"
 
 
+def pool_wait_timeouts(proc, lab) -> float:
+    return metric_sum(metrics(proc.admin_port), "querylens_pool_wait_timeouts_total",
+                      backend=f"127.0.0.1:{lab.primary.port}")
+
+
 def test_pool_exhausted_gives_1040(lab, start_proxy):
-    ep, _ = start_proxy(["--workers", "1", "--pool-max-connections", "1",
-                         "--pool-wait-timeout", "1"])
+    ep, proc = start_proxy(["--workers", "1", "--pool-max-connections", "1",
+                            "--pool-wait-timeout", "1"])
+    assert pool_wait_timeouts(proc, lab) == 0
     holder = connect(ep)
     try:
         q(holder, "BEGIN")
@@ -71,6 +77,7 @@ def test_pool_exhausted_gives_1040(lab, start_proxy):
         assert getattr(ei.value, "sqlstate", None) == "08004", ei.value.args
         assert "querylens" in msg and f"127.0.0.1:{lab.primary.port}" in msg, msg
         assert 0.8 <= elapsed < 15, f"ERR 1040 came after {elapsed:.2f}s, not after the 1 s wait"
+        assert pool_wait_timeouts(proc, lab) == 1
         # The session holding the connection is unaffected.
         assert q(holder, f"SELECT {PRIMARY_HINT} 2") == ((2,),)
         q(holder, "COMMIT")
