@@ -10,7 +10,8 @@ constexpr uint8_t kNullValue = 0xfb;
 
 }  // namespace
 
-absl::StatusOr<ColumnDefinition> DecodeColumnDefinition(ByteSpan payload) {
+absl::StatusOr<ColumnDefinition> DecodeColumnDefinition(ByteSpan payload,
+                                                        bool extended_type_info) {
   WireReader r(payload);
   ColumnDefinition c;
   c.catalog = r.LenEncString();
@@ -19,6 +20,7 @@ absl::StatusOr<ColumnDefinition> DecodeColumnDefinition(ByteSpan payload) {
   c.org_table = r.LenEncString();
   c.name = r.LenEncString();
   c.org_name = r.LenEncString();
+  if (extended_type_info) r.LenEncString();  // e.g. "\x00\x04json": not needed here
   // The fixed part announces its own length, 0x0c in every server so far;
   // accept longer (future fields) but never shorter.
   const uint64_t fixed = r.LenEncInt();

@@ -30,7 +30,11 @@ struct ColumnDefinition {
 };
 
 // Decodes one column definition packet (payload without frame header).
-absl::StatusOr<ColumnDefinition> DecodeColumnDefinition(ByteSpan payload);
+// `extended_type_info`: the connection negotiated MariaDB's
+// MARIADB_CLIENT_EXTENDED_TYPE_INFO, which puts one more length-encoded
+// string (type name and format metadata) before the fixed fields.
+absl::StatusOr<ColumnDefinition> DecodeColumnDefinition(ByteSpan payload,
+                                                        bool extended_type_info = false);
 
 // One text-protocol row: `column_count` length-encoded strings, where the
 // byte 0xfb stands for NULL. The packet must hold exactly that many values.

@@ -390,6 +390,8 @@ awaitable<std::optional<std::string>> ClientSession::AskPrimary(std::string_view
       *primary.conn, sql,
       std::chrono::duration_cast<std::chrono::milliseconds>(timeouts_.backend_read));
   if (!r.ok()) {
+    LogWarn(absl::StrCat("client ", Describe(), ": ", protocol::Sv(sql), " on the primary failed: ",
+                         r.status().ToString()));
     primary.conn->MarkBroken();
     co_return std::nullopt;
   }

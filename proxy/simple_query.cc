@@ -90,7 +90,8 @@ awaitable<absl::Status> ReadResponse(BackendConnection& c, protocol::ResponseKin
         columns_left = *count;
       }
     } else if (first_set && columns_left > 0) {
-      auto def = protocol::DecodeColumnDefinition(packet);
+      auto def = protocol::DecodeColumnDefinition(
+          packet, (c.mariadb_capabilities() & protocol::mariadb_cap::kExtendedTypeInfo) != 0);
       if (!def.ok()) {
         c.MarkBroken();
         co_return absl::DataLossError(def.status().message());

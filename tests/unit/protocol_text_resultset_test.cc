@@ -78,6 +78,27 @@ TEST(TextResultsetTest, DecodesNamedColumn) {
   EXPECT_EQ(c->flags, 0x1003);
 }
 
+TEST(TextResultsetTest, DecodesExtendedTypeInfoColumn) {
+  // MariaDB with MARIADB_CLIENT_EXTENDED_TYPE_INFO: `SELECT @@SESSION.sql_mode`
+  // carries an (empty) extended metadata string after org_name; a JSON column
+  // carries "\x00\x04json".
+  for (const Bytes& extended : {Bytes{}, Bytes{0x00, 0x04, 'j', 's', 'o', 'n'}}) {
+    Bytes payload = ColumnDef("", "", "@@SESSION.sql_mode", 33, 256, 0xfd, 0);
+    const size_t fixed = payload.size() - 13;  // the 0x0c length of the fixed part
+    ASSERT_EQ(payload[fixed], 0x0c);
+    Bytes meta = {uint8_t(extended.size())};
+    meta.insert(meta.end(), extended.begin(), extended.end());
+    payload.insert(payload.begin() + long(fixed), meta.begin(), meta.end());
+    auto c = DecodeColumnDefinition(payload, /*extended_type_info=*/true);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(c->name, "@@SESSION.sql_mode");
+    EXPECT_EQ(c->column_length, 256u);
+    EXPECT_EQ(c->type, 0xfd);
+    // Read as a plain definition, the metadata length is taken for the fixed part.
+    EXPECT_FALSE(DecodeColumnDefinition(payload).ok());
+  }
+}
+
 TEST(TextResultsetTest, ColumnDefinitionTruncationsFail) {
   const Bytes payload = ColumnDef("db", "t", "Seconds_Behind_Master", 33, 21, 8, 0x20);
   for (size_t n = 0; n < payload.size() - 2; ++n) {  // the 2 filler bytes are optional
