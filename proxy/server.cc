@@ -1,6 +1,8 @@
 // Implementation of Server and of the start-up state it shares with workers.
 #include "proxy/server.h"
 
+#include <pthread.h>
+
 #include <csignal>
 #include <functional>
 
@@ -8,6 +10,7 @@
 #include "proxy/admin_server.h"
 #include "proxy/backend_monitor.h"
 #include "proxy/client_session.h"
+#include "proxy/heap_allocation_count.h"
 #include "proxy/logging.h"
 
 namespace ql::proxy {
@@ -209,7 +212,13 @@ absl::Status Server::Run() {
                      RunNPlusOnePoller(&worker->context.n_plus_one, &worker->context.sessions),
                      asio::detached);
     }
-    worker->thread = std::thread([worker] { worker->io.run(); });
+    worker->thread = std::thread([worker] {
+      // "ql-worker-N" in top -H, perf and bench/per_query.sh.
+      const std::string name = absl::StrCat("ql-worker-", worker->context.worker_index);
+      pthread_setname_np(pthread_self(), name.c_str());
+      CountHeapAllocationsAsWorker();  // allocation-counting build only
+      worker->io.run();
+    });
   }
   LogInfo(absl::StrCat("querylens listening on ", shared_.config.listen.ToString(), " with ",
                        workers_.size(), " workers; primary ", shared_.primary.Name()));
