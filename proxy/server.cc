@@ -41,9 +41,18 @@ awaitable<void> RunSession(std::shared_ptr<ClientSession> session, WorkerMetrics
 
 }  // namespace
 
+// A worker's io_context runs on its worker thread only, and every socket and
+// timer of its sessions and pool is used on that thread. Other threads only
+// post() to it (the admin's collection, the monitor's snapshots, shutdown),
+// which the scheduler's lock keeps safe. So the per-socket locks of Asio's
+// reactor are dropped (UNSAFE_IO keeps the scheduler's and the reactor's
+// registration locks); it also implies one thread per context, as the hint
+// 1 did.
+constexpr int kWorkerConcurrencyHint = BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO;
+
 struct Server::Worker {
   Worker(const SharedState& shared, int index, int count)
-      : context(shared, index, count), io(1) {
+      : context(shared, index, count), io(kWorkerConcurrencyHint) {
     const Config& c = shared.config;
     PoolLimits limits;
     limits.max_per_backend = size_t(c.pool_max_connections);
