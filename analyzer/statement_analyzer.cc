@@ -1,4 +1,5 @@
-// One pass: every token goes to the fingerprinter and to the classifier.
+// One pass: every token goes to the fingerprinter, the classifier and, when
+// asked for, the literal hasher.
 #include "analyzer/statement_analyzer.h"
 
 namespace ql::analyzer {
@@ -10,9 +11,20 @@ const StatementAnalysis& StatementAnalyzer::Analyze(std::string_view sql,
   classifier_.Begin();
   SqlTokenizer tokenizer(sql, dialect);
   Token token;
-  while (tokenizer.Next(&token)) {
-    fingerprinter_.Feed(token);
-    classifier_.Feed(token);
+  if (summarize_literals_) {
+    literal_hasher_.Begin();
+    while (tokenizer.Next(&token)) {
+      fingerprinter_.Feed(token);
+      classifier_.Feed(token);
+      literal_hasher_.Feed(token);
+    }
+    result_.literals = literal_hasher_.Finish();
+  } else {
+    while (tokenizer.Next(&token)) {
+      fingerprinter_.Feed(token);
+      classifier_.Feed(token);
+    }
+    result_.literals = LiteralSummary{};
   }
   fingerprinter_.Finish();
   result_.classification = classifier_.Finish();

@@ -47,6 +47,39 @@ void BM_Analyze(benchmark::State& state) {
 }
 BENCHMARK(BM_Analyze)->ArgName("corpus")->DenseRange(0, 4);
 
+// What the proxy does per statement with the N+1 detector on: the analysis
+// plus the literal summary, either as a second tokenizer pass
+// (SummarizeLiterals) or folded into the analyzer's pass
+// (set_summarize_literals). The folded summary is checked against the
+// second pass: a mismatch fails the benchmark.
+void BM_AnalyzeWithLiterals(benchmark::State& state) {
+  auto corpus = MakeCorpus(CorpusKind(state.range(0)));
+  const bool folded = state.range(1) != 0;
+  StatementAnalyzer analyzer;
+  analyzer.set_summarize_literals(folded);
+  for (const std::string& s : corpus) {
+    const analyzer::LiteralSummary one_pass = analyzer.Analyze(s).literals;
+    const analyzer::LiteralSummary two_pass = analyzer::SummarizeLiterals(s);
+    if (folded && (one_pass.values_hash != two_pass.values_hash ||
+                   one_pass.filter_hash != two_pass.filter_hash ||
+                   one_pass.literal_count != two_pass.literal_count ||
+                   one_pass.page_slot_mask != two_pass.page_slot_mask)) {
+      state.SkipWithError("folded literal summary differs from SummarizeLiterals");
+      return;
+    }
+  }
+  PerStatement(state, corpus, [&](const std::string& s) {
+    const auto& a = analyzer.Analyze(s);
+    const analyzer::LiteralSummary literals =
+        folded ? a.literals : analyzer::SummarizeLiterals(s);
+    benchmark::DoNotOptimize(a.digest);
+    benchmark::DoNotOptimize(literals.values_hash);
+  });
+}
+BENCHMARK(BM_AnalyzeWithLiterals)
+    ->ArgNames({"corpus", "folded"})
+    ->ArgsProduct({{0, 1, 2, 3, 4}, {0, 1}});
+
 // The parts of Analyze alone, on the mixed corpus, to see where time goes.
 void BM_TokenizeOnly(benchmark::State& state) {
   auto corpus = MakeCorpus(CorpusKind(state.range(0)));

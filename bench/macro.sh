@@ -11,12 +11,14 @@
 #   bash bench/macro.sh --help          every option
 #
 # Everything it starts is its own: a lab (deploy/lab/lab.sh, QL_LAB_DIR in a
-# temporary directory, ports 33261/33262), one querylens per --workers value
-# (16233, then 16235, 16237 ...; admin ports 16243, 16245 ...), HAProxy
-# (16234) in the foreground as a child. All of it is stopped by PID on exit,
-# also on Ctrl-C; nothing else on the machine is touched. It needs sysbench,
-# haproxy and the mariadb client/server (scripts/setup.sh installs them) and
-# a built querylens (ninja -C build querylens).
+# temporary directory, ports 33261/33262, or --lab-port P and P+1), one
+# querylens per --workers value (16233, then 16235, 16237 ...; admin ports
+# 16243, 16245 ...), HAProxy (16234) in the foreground as a child;
+# --port-base B moves those to B, B+2 ... / B+10, B+12 ... / B+1. All of it
+# is stopped by PID on exit, also on Ctrl-C; nothing else on the machine is
+# touched. It needs sysbench, haproxy and the mariadb client/server
+# (scripts/setup.sh installs them) and a built querylens (ninja -C build
+# querylens).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -60,6 +62,9 @@ Usage: bash bench/macro.sh [options]
   --querylens BIN       querylens binary (default build/proxy/querylens)
   --out FILE            also write the report (markdown) to FILE
   --keep                keep the temporary directory (logs, raw results, sysbench output)
+  --lab-port P          lab primary port P, replica P+1 (default $PRIMARY_PORT)
+  --port-base B         querylens on B, B+2 ... (admin B+10, B+12 ...), HAProxy
+                        on B+1 (default $PROXY_PORT)
   --keep-replica        keep the lab's replica running (by default it is stopped
                         after start, so every target serves from the primary
                         alone; with it, querylens sends reads to the replica)
@@ -86,6 +91,8 @@ while [[ $# -gt 0 ]]; do
     --out) OUT=$2; shift ;;
     --keep) KEEP=1 ;;
     --keep-replica) KEEP_REPLICA=1 ;;
+    --lab-port) PRIMARY_PORT=$2; REPLICA_PORT=$(($2 + 1)); shift ;;
+    --port-base) PROXY_PORT=$2; HAPROXY_PORT=$(($2 + 1)); ADMIN_PORT=$(($2 + 10)); shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "macro.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac

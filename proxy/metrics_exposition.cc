@@ -13,6 +13,7 @@
 
 #include "analyzer/digest.h"
 #include "analyzer/latency_histogram.h"
+#include "proxy/heap_allocation_count.h"
 #include "proxy/metrics_backends.h"
 
 namespace ql::proxy {
@@ -247,6 +248,17 @@ std::vector<MetricFamily> BuildMetricFamilies(const ExpositionInput& in) {
                               MetricType::Gauge);
   AddValue(build, {{"version", S(in.version)}}, 1);
   out.push_back(std::move(build));
+
+  // Only in the allocation-counting benchmark build (bench/per_query.sh).
+  if (const std::optional<HeapAllocationCounts> heap = HeapAllocationCount()) {
+    MetricFamily allocs = Family("querylens_heap_allocations_total",
+                                 "Heap allocations since start, by the threads that made them "
+                                 "(allocation-counting build only).",
+                                 MetricType::Counter);
+    AddValue(allocs, {{"threads", "workers"}}, double(heap->workers));
+    AddValue(allocs, {{"threads", "others"}}, double(heap->others));
+    out.push_back(std::move(allocs));
+  }
 
   MetricFamily statements =
       Family("querylens_statements_total",

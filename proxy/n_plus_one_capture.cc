@@ -30,6 +30,11 @@ constexpr std::string_view kNullMarker("\0NULL", 5);
 }  // namespace
 
 void NPlusOneCapture::Capture(const analyzer::SqlCommenterTags& tags, std::string_view sql) {
+  Capture(tags, analyzer::SummarizeLiterals(sql));
+}
+
+void NPlusOneCapture::Capture(const analyzer::SqlCommenterTags& tags,
+                              const analyzer::LiteralSummary& summary) {
   const analyzer::NPlusOneCallSite site = analyzer::CallSiteFromTags(tags);
   AssignCut(traceparent, site.traceparent);
   AssignCut(route, site.route);
@@ -38,7 +43,7 @@ void NPlusOneCapture::Capture(const analyzer::SqlCommenterTags& tags, std::strin
   AssignCut(action, site.action);
   AssignCut(app_name, site.app_name);
   silenced = site.silenced;
-  literals = analyzer::SummarizeLiterals(sql);
+  literals = summary;
 }
 
 analyzer::NPlusOneCallSite NPlusOneCapture::CallSite() const {

@@ -71,8 +71,13 @@ awaitable<RelayResult> ResponseRelay::Relay(Transport& backend, Transport& clien
       co_return result;
     }
     if (pos > 0) {
-      client.SetTimeout(timeouts.client_write);
-      error_code ec = co_await client.Write(data.first(pos));
+      // Usually the kernel takes it all at once: no coroutine for the write.
+      error_code ec;
+      const size_t sent = client.TrySend(data.first(pos), &ec);
+      if (!ec && sent < pos) {
+        client.SetTimeout(timeouts.client_write);
+        ec = co_await client.Write(data.subspan(sent, pos - sent));
+      }
       backend.Consume(pos);
       result.bytes_to_client += pos;
       if (ec) {
@@ -98,8 +103,11 @@ awaitable<RelayResult> ResponseRelay::Relay(Transport& backend, Transport& clien
         min_free = std::max<size_t>(min_free, kFrameHeaderSize + h.payload_length - rest.size());
       }
     }
-    backend.SetTimeout(timeouts.backend_read);
-    error_code ec = co_await backend.Fill(min_free);
+    error_code ec;
+    if (!backend.TryFill(min_free, &ec)) {
+      backend.SetTimeout(timeouts.backend_read);
+      ec = co_await backend.WaitAndFill(min_free);
+    }
     if (ec) {
       result.status = sent_any ? RelayStatus::kBackendFailedMidway : RelayStatus::kBackendFailed;
       result.ec = ec;

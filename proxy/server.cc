@@ -1,6 +1,8 @@
 // Implementation of Server and of the start-up state it shares with workers.
 #include "proxy/server.h"
 
+#include <pthread.h>
+
 #include <csignal>
 #include <functional>
 
@@ -8,6 +10,7 @@
 #include "proxy/admin_server.h"
 #include "proxy/backend_monitor.h"
 #include "proxy/client_session.h"
+#include "proxy/heap_allocation_count.h"
 #include "proxy/logging.h"
 
 namespace ql::proxy {
@@ -38,9 +41,18 @@ awaitable<void> RunSession(std::shared_ptr<ClientSession> session, WorkerMetrics
 
 }  // namespace
 
+// A worker's io_context runs on its worker thread only, and every socket and
+// timer of its sessions and pool is used on that thread. Other threads only
+// post() to it (the admin's collection, the monitor's snapshots, shutdown),
+// which the scheduler's lock keeps safe. So the per-socket locks of Asio's
+// reactor are dropped (UNSAFE_IO keeps the scheduler's and the reactor's
+// registration locks); it also implies one thread per context, as the hint
+// 1 did.
+constexpr int kWorkerConcurrencyHint = BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO;
+
 struct Server::Worker {
   Worker(const SharedState& shared, int index, int count)
-      : context(shared, index, count), io(1) {
+      : context(shared, index, count), io(kWorkerConcurrencyHint) {
     const Config& c = shared.config;
     PoolLimits limits;
     limits.max_per_backend = size_t(c.pool_max_connections);
@@ -209,7 +221,13 @@ absl::Status Server::Run() {
                      RunNPlusOnePoller(&worker->context.n_plus_one, &worker->context.sessions),
                      asio::detached);
     }
-    worker->thread = std::thread([worker] { worker->io.run(); });
+    worker->thread = std::thread([worker] {
+      // "ql-worker-N" in top -H, perf and bench/per_query.sh.
+      const std::string name = absl::StrCat("ql-worker-", worker->context.worker_index);
+      pthread_setname_np(pthread_self(), name.c_str());
+      CountHeapAllocationsAsWorker();  // allocation-counting build only
+      worker->io.run();
+    });
   }
   LogInfo(absl::StrCat("querylens listening on ", shared_.config.listen.ToString(), " with ",
                        workers_.size(), " workers; primary ", shared_.primary.Name()));

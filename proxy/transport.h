@@ -45,8 +45,18 @@ class Transport : public std::enable_shared_from_this<Transport> {
   // Reads at least one more byte into the buffer, growing it to hold at least
   // `min_free` free bytes first.
   awaitable<error_code> Fill(size_t min_free = 16 * 1024);
+  // Fill without waiting: true when it read something or failed (then
+  // `*ec` is set), false when nothing could be there yet and Fill() must
+  // wait. Lets a hot loop skip the coroutine of Fill() when data is there.
+  bool TryFill(size_t min_free, error_code* ec);
+  // Fill() after TryFill() returned false: waits for the socket.
+  awaitable<error_code> WaitAndFill(size_t min_free);
 
   awaitable<error_code> Write(protocol::ByteSpan data);
+  // Write without waiting: sends what the kernel takes at once (plain TCP;
+  // nothing with TLS) and returns how many bytes that was; on a failure
+  // `*ec` is set. The rest goes through Write().
+  size_t TrySend(protocol::ByteSpan data, error_code* ec);
 
   // Reads one whole packet (frames joined) into `reader`.
   awaitable<error_code> ReadPacket(protocol::PacketReader& reader);
