@@ -318,7 +318,7 @@ run_cell() {
     rm -f "$WORK"/callgrind."$pid".*
     callgrind_control -d "$pid" >/dev/null
     sleep 1
-    ir=$(cat "$WORK"/callgrind."$pid".* 2>/dev/null | awk '/^(summary|totals):/ {print $2; exit}')
+    ir=$(awk '/^(summary|totals):/ {print $2; exit}' "$WORK"/callgrind."$pid".* 2>/dev/null || true)
   fi
   wait "$sb" || { tail -20 "$sb_out" >&2; die "sysbench $test $threads $ps against $t failed"; }
   # Each questions() call adds one command per server, in the window.
