@@ -37,7 +37,7 @@ QUERYLENS=$ROOT/build/proxy/querylens
 HAPROXY_THREADS=""
 OUT=""
 KEEP=0
-KEEP_REPLICA=0
+SPLIT=1
 QUICK=0
 PRIMARY_PORT=33261
 REPLICA_PORT=33262
@@ -65,9 +65,10 @@ Usage: bash bench/macro.sh [options]
   --lab-port P          lab primary port P, replica P+1 (default $PRIMARY_PORT)
   --port-base B         querylens on B, B+2 ... (admin B+10, B+12 ...), HAProxy
                         on B+1 (default $PROXY_PORT)
-  --keep-replica        keep the lab's replica running (by default it is stopped
-                        after start, so every target serves from the primary
-                        alone; with it, querylens sends reads to the replica)
+  --no-split            no read/write split target: the lab's replica is stopped
+                        after start and every target serves from the primary alone
+                        (by default the replica runs and one more querylens,
+                        querylens-split-wN, sends reads to it)
   -h, --help            this text
 
 Cells are run in the order test, threads, round, target, so the targets of a
@@ -90,7 +91,8 @@ while [[ $# -gt 0 ]]; do
     --querylens) QUERYLENS=$2; shift ;;
     --out) OUT=$2; shift ;;
     --keep) KEEP=1 ;;
-    --keep-replica) KEEP_REPLICA=1 ;;
+    --no-split) SPLIT=0 ;;
+    --keep-replica) ;;  # the default now (kept for old command lines)
     --lab-port) PRIMARY_PORT=$2; REPLICA_PORT=$(($2 + 1)); shift ;;
     --port-base) PROXY_PORT=$2; HAPROXY_PORT=$(($2 + 1)); ADMIN_PORT=$(($2 + 10)); shift ;;
     -h|--help) usage; exit 0 ;;
@@ -135,7 +137,13 @@ for w in $WORKERS; do
   ADMIN_PORTS+=($((ADMIN_PORT + 2 * i)))
   i=$((i + 1))
 done
-for p in $PRIMARY_PORT $REPLICA_PORT $HAPROXY_PORT "${PROXY_PORTS[@]}" "${ADMIN_PORTS[@]}"; do
+# (c): one more querylens, with the replica and read/write splitting, with
+# the first --workers value.
+SPLIT_WORKERS=${WORKERS%% *}
+SPLIT_PORT=$((PROXY_PORT + 2 * i))
+SPLIT_ADMIN=$((ADMIN_PORT + 2 * i))
+for p in $PRIMARY_PORT $REPLICA_PORT $HAPROXY_PORT "${PROXY_PORTS[@]}" "${ADMIN_PORTS[@]}" \
+         $SPLIT_PORT $SPLIT_ADMIN; do
   port_in_use "$p" && die "port $p is in use by another process (another macro.sh run?); not touching it"
 done
 
@@ -179,14 +187,14 @@ trap 'exit 143' TERM
 
 # ---- lab ----------------------------------------------------------------------
 ncells=${#CELLS[@]}
-ntargets=$((2 + $(wc -w <<<"$WORKERS")))
+ntargets=$((2 + SPLIT + $(wc -w <<<"$WORKERS")))
 est=$(( ncells * ROUNDS * ntargets * (TIME + 2) ))
 log "work dir $WORK; ${ncells} cells x ${ROUNDS} round(s) x ${ntargets} targets at ${TIME}s: about $((est / 60))m$((est % 60))s of runs"
 log "starting lab on $PRIMARY_PORT/$REPLICA_PORT"
 LAB_STARTED=1
 env "${LAB_ENV[@]}" bash "$ROOT/deploy/lab/lab.sh" start 2>"$WORK/lab-start.log" ||
   { cat "$WORK/lab-start.log" >&2; die "lab start failed"; }
-if [[ $KEEP_REPLICA == 0 ]]; then
+if [[ $SPLIT == 0 ]]; then
   env "${LAB_ENV[@]}" bash "$ROOT/deploy/lab/lab.sh" stop-replica 2>>"$WORK/lab-start.log" || true
 fi
 SERVER_PID=$(cat "$WORK/lab/primary/mysqld.pid")
@@ -208,6 +216,15 @@ for w in $WORKERS; do
   log "querylens --workers $w: pid $! on 127.0.0.1:$port"
   i=$((i + 1))
 done
+if [[ $SPLIT == 1 ]]; then
+  "$WORK/querylens" --listen 127.0.0.1:$SPLIT_PORT --primary 127.0.0.1:$PRIMARY_PORT \
+    --replica 127.0.0.1:$REPLICA_PORT --user app:app_pass --workers "$SPLIT_WORKERS" \
+    --admin-listen 127.0.0.1:$SPLIT_ADMIN --log-level warn \
+    </dev/null >"$WORK/querylens-split-w$SPLIT_WORKERS.log" 2>&1 &
+  SPLIT_PID=$!
+  CHILD_PIDS+=($SPLIT_PID)
+  log "querylens --workers $SPLIT_WORKERS with the replica (read/write split): pid $SPLIT_PID on 127.0.0.1:$SPLIT_PORT"
+fi
 
 {
   echo "global"
@@ -245,6 +262,24 @@ for w in $WORKERS; do
   i=$((i + 1))
 done
 wait_sql $HAPROXY_PORT $HAPROXY_PID haproxy
+if [[ $SPLIT == 1 ]]; then
+  wait_sql $SPLIT_PORT $SPLIT_PID "querylens (split)"
+  # Reads go to the replica only once the monitor found it usable.
+  "$PY" - "$SPLIT_ADMIN" <<'PYEOF' || die "the replica never became usable for reads in querylens (split); see $WORK"
+import json, sys, time, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/api/backends"
+for _ in range(300):
+    try:
+        body = json.load(urllib.request.urlopen(url, timeout=2))
+        reps = [b for b in body["backends"] if b.get("role") == "replica"]
+        if reps and all(b.get("usable_for_reads") for b in reps):
+            sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.1)
+sys.exit(1)
+PYEOF
+fi
 
 # ---- sysbench -----------------------------------------------------------------
 SB_COMMON=(--db-driver=mysql --mysql-host=127.0.0.1 --mysql-user=app --mysql-password=app_pass
@@ -271,6 +306,7 @@ for w in $WORKERS; do
   TARGETS+=("querylens-w$w ${PROXY_PORTS[$i]} ${PROXY_PIDS[$i]}")
   i=$((i + 1))
 done
+[[ $SPLIT == 1 ]] && TARGETS+=("querylens-split-w$SPLIT_WORKERS $SPLIT_PORT $SPLIT_PID")
 
 run_cell() {
   local test=$1 threads=$2 round=$3 target=$4 port=$5 hop_pid=$6

@@ -43,7 +43,8 @@ int ClientSession::ChooseSlot(bool statement) {
   f.classification = statement ? &classification_ : nullptr;
   f.hint = hint_;
   if (statement && !config.route_rules.empty()) {
-    f.rule = analyzer::MatchRouteRules(config.route_rules, user_ ? user_->name : std::string(),
+    f.rule = analyzer::MatchRouteRules(config.route_rules,
+                                       user_ ? std::string_view(user_->name) : std::string_view(),
                                        state_.schema(), current_.digest, current_.fingerprint);
   }
   f.split_enabled = config.read_write_split && !config.replicas.empty();

@@ -19,6 +19,8 @@ StatementRecorder::StatementRecorder(const Config& config, SlowLogWriter* slow_l
       capture_n_plus_one_(config.n_plus_one),
       read_only_routines_(&config.read_only_routines) {
   if (slow_log_) slow_log_shard_ = slow_log_->AddShard();
+  // The N+1 capture's literal summary comes from the analyzer's own pass.
+  analyzer_.set_summarize_literals(capture_n_plus_one_);
 }
 
 void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out,
@@ -26,7 +28,7 @@ void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out,
   const analyzer::StatementAnalysis& a = analyzer_.Analyze(sql, dialect);
   out->Assign(a);
   // The tags are the analyzer's until the next Analyze(): copy them now.
-  if (capture_n_plus_one_) out->n_plus_one.Capture(*a.tags, sql);
+  if (capture_n_plus_one_) out->n_plus_one.Capture(*a.tags, a.literals);
 }
 
 void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out,
@@ -34,7 +36,7 @@ void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out,
                                 analyzer::SqlDialect dialect) {
   const analyzer::StatementAnalysis& a = analyzer_.Analyze(sql, dialect);
   out->Assign(a);
-  if (capture_n_plus_one_) out->n_plus_one.Capture(*a.tags, sql);
+  if (capture_n_plus_one_) out->n_plus_one.Capture(*a.tags, a.literals);
   *classification = a.classification;
   // `routine` points into `sql`: decide about it now, then drop the view.
   if (classification->primary_reasons.Has(analyzer::PrimaryReason::kStoredRoutine) &&

@@ -45,6 +45,35 @@ TEST(AnalyzerStatementAnalyzer, OnePassMatchesSeparatePasses) {
   EXPECT_GE(n, 300u);
 }
 
+TEST(AnalyzerStatementAnalyzer, LiteralSummaryInTheSamePassMatchesItsOwnPass) {
+  const char* kStatements[] = {
+      "SELECT * FROM t WHERE a = 1 LIMIT 10 OFFSET 20",
+      "SELECT * FROM t WHERE id > 1000 ORDER BY id LIMIT 50",
+      "SELECT * FROM t WHERE a IS NULL AND b = -5",
+      "SELECT * FROM t WHERE a = ? AND b = ? LIMIT ?",
+      "SELECT `x`.`id` FROM `x` WHERE `x`.`name` = 'it''s' /*traceparent='00-ab-cd-01'*/",
+      "INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y')",
+      "UPDATE t SET v = v + 1 WHERE id IN (1, 2, 3)",
+  };
+  StatementAnalyzer with;
+  with.set_summarize_literals(true);
+  StatementAnalyzer without;
+  for (const char* sql : kStatements) {
+    SCOPED_TRACE(sql);
+    const LiteralSummary expected = SummarizeLiterals(sql);
+    const LiteralSummary got = with.Analyze(sql).literals;
+    EXPECT_EQ(got.values_hash, expected.values_hash);
+    EXPECT_EQ(got.filter_hash, expected.filter_hash);
+    EXPECT_EQ(got.literal_count, expected.literal_count);
+    EXPECT_EQ(got.page_shaped, expected.page_shaped);
+    EXPECT_EQ(got.page_slot_mask, expected.page_slot_mask);
+    EXPECT_EQ(got.placeholder_count, expected.placeholder_count);
+    const LiteralSummary off = without.Analyze(sql).literals;
+    EXPECT_EQ(off.values_hash, 0u);
+    EXPECT_EQ(off.literal_count, 0u);
+  }
+}
+
 TEST(AnalyzerStatementAnalyzer, DjangoStatementWithTags) {
   StatementAnalyzer analyzer;
   const std::string sql =
