@@ -36,8 +36,9 @@ std::string OnQueryset(const StatementShape* parent) {
 std::string CountFix(const StatementShape& r, std::string_view fk, const StatementShape* parent) {
   const std::string_view model = ModelNameOf(r.main_table());
   return Cat({"consider .annotate(", model, "_count=Count('", model, "')) ", OnQueryset(parent),
-              " instead of one COUNT per row (plain SQL: one query with GROUP BY ", r.main_table(),
-              ".", fk, ")"});
+              " instead of one COUNT per row (Django's default query name; use the related_name "
+              "if the ForeignKey sets one) (plain SQL: one query with GROUP BY ",
+              r.main_table(), ".", fk, ")"});
 }
 
 std::string DeferredFix(const StatementShape& r) {

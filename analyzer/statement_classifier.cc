@@ -9,6 +9,16 @@
 namespace ql::analyzer {
 namespace {
 
+bool SameNameIgnoringCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const char x = (a[i] >= 'A' && a[i] <= 'Z') ? char(a[i] + 32) : a[i];
+    const char y = (b[i] >= 'A' && b[i] <= 'Z') ? char(b[i] + 32) : b[i];
+    if (x != y) return false;
+  }
+  return true;
+}
+
 bool IsName(const Token& t) {
   return t.kind == TokenKind::kWord || t.kind == TokenKind::kQuotedIdentifier;
 }
@@ -95,6 +105,9 @@ void StatementClassifier::StartStatement() {
   locking_ = into_ = assign_ = saw_lock_word_ = false;
   unknown_function_ = false;
   unknown_function_name_ = {};
+  several_routines_ = false;
+  in_user_variable_value_ = false;
+  user_value_constant_ = true;
   reasons_.Clear();
   is_set_ = false;
   set_state_ = SetState::kItemStart;
@@ -125,7 +138,13 @@ void StatementClassifier::FinishStatement() {
     result_.primary_reasons.AddAll(c.primary_reasons);
     result_.session_changes.AddAll(c.session_changes);
     if (c.autocommit >= 0) result_.autocommit = c.autocommit;
-    if (result_.routine.empty()) result_.routine = c.routine;
+    if (!c.routine.empty()) {
+      if (!result_.routine.empty()) result_.several_routines = true;
+      if (result_.routine.empty()) result_.routine = c.routine;
+    }
+    if (c.several_routines) result_.several_routines = true;
+    if (c.procedural) result_.procedural = true;
+    if (!c.user_variables_constant) result_.user_variables_constant = false;
     ++result_.statement_count;
   }
   StartStatement();
@@ -275,16 +294,15 @@ void StatementClassifier::OnOpenParen() {
   const Token& name = prev_[0];
   if (prev_count_ >= 2 && prev_[1].IsOperator('.')) {
     // db.func(...) is always a stored function; built-ins are never qualified.
-    if (!unknown_function_) {
-      unknown_function_ = true;
-      unknown_function_name_ =
-          (prev_count_ >= 3 && IsName(prev_[2])) ? Span(prev_[2], name) : name.text;
-    }
+    UnknownFunction((prev_count_ >= 3 && IsName(prev_[2])) ? Span(prev_[2], name) : name.text);
     return;
   }
-  const FunctionKind kind = name.kind == TokenKind::kQuotedIdentifier
-                                ? FunctionKind::kUnknown
-                                : ClassifyFunctionName(name.text);
+  // `get_lock`(...) still calls the built-in: look at the name inside the quotes.
+  const std::string_view bare =
+      name.kind == TokenKind::kQuotedIdentifier && name.text.size() >= 2
+          ? name.text.substr(1, name.text.size() - 2)
+          : name.text;
+  const FunctionKind kind = ClassifyFunctionName(bare);
   switch (kind) {
     case FunctionKind::kBuiltin:
       return;
@@ -298,11 +316,17 @@ void StatementClassifier::OnOpenParen() {
       reasons_.Add(PrimaryReason::kSequence);
       return;
     case FunctionKind::kUnknown:
-      if (!unknown_function_) {
-        unknown_function_ = true;
-        unknown_function_name_ = name.text;
-      }
+      UnknownFunction(name.text);
       return;
+  }
+}
+
+void StatementClassifier::UnknownFunction(std::string_view name) {
+  if (!unknown_function_) {
+    unknown_function_ = true;
+    unknown_function_name_ = name;
+  } else if (!SameNameIgnoringCase(name, unknown_function_name_)) {
+    several_routines_ = true;
   }
 }
 
@@ -334,13 +358,17 @@ void StatementClassifier::ScanSetItem(const Token& t) {
       set_state_ = SetState::kInValue;
       return;
     case SetState::kInValue:
+      if (in_user_variable_value_ && !ConstantValueToken(t)) user_value_constant_ = false;
+      return;
     case SetState::kTransaction:
       return;
   }
+  in_user_variable_value_ = false;
   const bool at_start = set_state_ == SetState::kItemStart;
   if (t.kind == TokenKind::kUserVariable) {
     set_changes_.Add(SessionChange::kSetUserVariable);
     set_state_ = SetState::kInValue;
+    in_user_variable_value_ = true;
     return;
   }
   if (t.kind == TokenKind::kSystemVariable) {
@@ -401,8 +429,31 @@ void StatementClassifier::VariableAssigned(std::string_view name, bool global) {
   }
 }
 
+// The tokens of `SET @v = <constant>`: the assignment, an optional sign, a
+// number, string or NULL/TRUE/FALSE. Anything else (a function, another
+// variable, a subquery, a charset introducer) makes the value the server's
+// own computation, which a replay might not repeat.
+bool StatementClassifier::ConstantValueToken(const Token& t) {
+  switch (t.kind) {
+    case TokenKind::kNumber:
+    case TokenKind::kHexNumber:
+    case TokenKind::kBitNumber:
+    case TokenKind::kString:
+    case TokenKind::kWhitespace:
+    case TokenKind::kComment:
+      return true;
+    case TokenKind::kOperator:
+      return t.IsOperator('=') || t.IsOperator(":=") || t.IsOperator('-') || t.IsOperator('+');
+    case TokenKind::kWord:
+      return IsAnyWord(t, {"null", "true", "false"});
+    default:
+      return false;
+  }
+}
+
 void StatementClassifier::DecideSet(Classification* c) const {
   c->session_changes = set_changes_;
+  c->user_variables_constant = user_value_constant_;
   c->autocommit = autocommit_;
   if (set_ddl_) {
     c->statement_class = StatementClass::kDdl;
@@ -491,6 +542,7 @@ Classification StatementClassifier::Decide() const {
   } else if (verb.IsWord("begin")) {
     if (word(1, "not")) {
       primary_only(PrimaryReason::kStoredRoutine);
+      c.procedural = true;
     } else {
       transaction(TransactionOp::kBegin);
     }
@@ -529,6 +581,9 @@ Classification StatementClassifier::Decide() const {
     primary_only(saw_lock_word_ ? PrimaryReason::kLockTables : PrimaryReason::kServerAdmin);
   } else if (verb.IsWord("call")) {
     primary_only(PrimaryReason::kStoredRoutine);
+    c.procedural = true;
+    c.several_routines = several_routines_;  // CALL p(f(x)): p( is the first "function"
+
     if (i + 1 < head_count_ && IsName(head_[i + 1])) {
       const bool qualified = i + 3 < head_count_ && head_[i + 2].IsOperator('.') && IsName(head_[i + 3]);
       c.routine = qualified ? Span(head_[i + 1], head_[i + 3]) : head_[i + 1].text;
@@ -544,6 +599,7 @@ Classification StatementClassifier::Decide() const {
     primary_only(PrimaryReason::kLastStatementInfo);
   } else if (IsAnyWord(verb, {"if", "while", "repeat", "loop", "case", "for", "declare"})) {
     primary_only(PrimaryReason::kStoredRoutine);
+    c.procedural = true;
   } else {
     c.statement_class = StatementClass::kUnknown;
     c.primary_reasons.Add(PrimaryReason::kNotUnderstood);
@@ -559,7 +615,12 @@ Classification StatementClassifier::Decide() const {
     if (into_) c.primary_reasons.Add(PrimaryReason::kSelectInto);
     if (unknown_function_) {
       c.primary_reasons.Add(PrimaryReason::kStoredRoutine);
-      c.routine = unknown_function_name_;
+      if (c.routine.empty()) {
+        c.routine = unknown_function_name_;
+        c.several_routines = several_routines_;
+      } else {
+        c.several_routines = true;  // CALL p(f(x))
+      }
     }
   }
   // @v := x outside SET changes a user variable the proxy cannot replay.

@@ -99,6 +99,15 @@ struct Classification {
   // The procedure of CALL, or the first stored/unknown function of a read,
   // as written (a view into the classified text).
   std::string_view routine;
+  // More than one distinct routine is called (only `routine` is named).
+  bool several_routines = false;
+  // CALL or a compound statement (BEGIN NOT ATOMIC, IF, WHILE, ...): code
+  // the proxy cannot see into, which may change any session state.
+  bool procedural = false;
+  // Every SET @user_variable in the statement assigns a constant (a number,
+  // a string, NULL, TRUE or FALSE): replaying the text on another connection
+  // gives the same value. False when any assigns an expression.
+  bool user_variables_constant = true;
 
   // A plain read with nothing tying it to the primary.
   bool ReplicaEligible() const {
@@ -136,7 +145,9 @@ class StatementClassifier {
   void AddHead(const Token& t);
   void ScanToken(const Token& t);
   void OnOpenParen();
+  void UnknownFunction(std::string_view name);
   void ScanSetItem(const Token& t);
+  static bool ConstantValueToken(const Token& t);
   void VariableAssigned(std::string_view name, bool global);
   Classification Decide() const;
   void DecideSet(Classification* c) const;
@@ -164,6 +175,9 @@ class StatementClassifier {
   bool saw_lock_word_ = false;
   bool unknown_function_ = false;
   std::string_view unknown_function_name_;
+  bool several_routines_ = false;
+  bool in_user_variable_value_ = false;  // SET @v = <here>
+  bool user_value_constant_ = true;
   PrimaryReasons reasons_;
   // SET statement items.
   bool is_set_ = false;

@@ -22,6 +22,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 # ---- options ----------------------------------------------------------------
 TIME=10
@@ -128,7 +130,6 @@ PY=/usr/bin/python3
 [[ -x $PY ]] || PY=$(command -v python3) || die "python3 not found"
 CLK_TCK=$(getconf CLK_TCK)
 
-port_in_use() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 PROXY_PORTS=()
 ADMIN_PORTS=()
 i=0
@@ -153,18 +154,6 @@ WORK=$(mktemp -d /tmp/qlbench.XXXXXX)
 LAB_ENV=(QL_LAB_DIR="$WORK/lab" QL_PRIMARY_PORT=$PRIMARY_PORT QL_REPLICA_PORT=$REPLICA_PORT)
 CHILD_PIDS=()
 LAB_STARTED=0
-
-stop_pid() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -289,13 +278,6 @@ sysbench oltp_common "${SB_COMMON[@]}" --mysql-port=$PRIMARY_PORT prepare \
   >"$WORK/prepare.log" 2>&1 || { tail -20 "$WORK/prepare.log" >&2; die "sysbench prepare failed"; }
 
 # utime + stime of a process (all its threads), in clock ticks.
-cpu_ticks() {
-  local stat rest
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-  rest=${stat##*) }
-  # After "comm)": state is field 3; utime and stime are fields 14 and 15.
-  awk '{print $12 + $13}' <<<"$rest"
-}
 
 RAW=$WORK/raw.tsv
 printf 'test\tthreads\tround\ttarget\tport\ttime_s\tqueries\tevents\terrors\thop_ticks\tserver_ticks\tclk_tck\tsysbench_out\n' >"$RAW"

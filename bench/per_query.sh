@@ -36,6 +36,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 TESTS="oltp_point_select oltp_read_write"
 THREADS="1 8"
@@ -122,7 +124,6 @@ SPLIT_ADMIN=$((PORT_BASE + 1))
 NOSPLIT_PORT=$((PORT_BASE + 2))
 NOSPLIT_ADMIN=$((PORT_BASE + 3))
 HAPROXY_PORT=$((PORT_BASE + 4))
-port_in_use() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 for p in $SPLIT_PORT $SPLIT_ADMIN $NOSPLIT_PORT $NOSPLIT_ADMIN $HAPROXY_PORT; do
   port_in_use "$p" && die "port $p is in use; choose another --port-base"
 done
@@ -137,18 +138,6 @@ LAB_ENV=(QL_LAB_DIR="$LAB_DIR" QL_PRIMARY_PORT=$PRIMARY_PORT QL_REPLICA_PORT=$RE
 lab() { env "${LAB_ENV[@]}" bash "$ROOT/deploy/lab/lab.sh" "$@"; }
 CHILD_PIDS=()
 LAB_STARTED=0
-
-stop_pid() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -241,12 +230,6 @@ allocations() {
   curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null |
     awk '$1 == "querylens_heap_allocations_total{threads=\"workers\"}" {printf "%.0f\n", $2; f = 1}
          END {if (!f) print "-"}'
-}
-cpu_ticks() {
-  local stat rest
-  stat=$(cat "/proc/$1/stat") || { echo 0; return; }
-  rest=${stat##*) }
-  awk '{print $12 + $13}' <<<"$rest"
 }
 # The syscalls counted one by one; everything else only in the total.
 SYSCALLS="sendto recvfrom read write readv writev sendmsg recvmsg epoll_wait epoll_ctl futex clock_gettime"

@@ -49,6 +49,7 @@ awaitable<bool> ClientSession::Prepare(ByteSpan packet, uint8_t reply_seq) {
   st.fingerprint = current_.fingerprint;
   st.n_plus_one = current_.n_plus_one;
   st.hint = FindRouteHint(st.sql);
+  st.schema = state_.schema();
   const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, reply_seq);
   if (ready != SlotOutcome::kReady) {
     co_await FlushQueued();
@@ -181,8 +182,23 @@ awaitable<SlotOutcome> ClientSession::PrepareStatementOn(int slot, uint8_t error
   protocol::Bytes command;
   protocol::EncodeStringCommand(command, Command::kStmtPrepare, st->sql);
   const Clock::time_point start = Clock::now();
-  ExchangeResult r = co_await ExchangeCommand(*h.conn, command, protocol::ResponseKind::kPrepare,
-                                              timeouts_.backend_read);
+  // The server resolves a statement's names in the schema of its PREPARE
+  // (later USEs do not change what it reads): prepare it there. A statement
+  // prepared without a default schema names its tables in full.
+  const std::string prepare_schema = st->schema;
+  const std::string current_schema = h.applied.schema;
+  const bool switch_schema = !prepare_schema.empty() && prepare_schema != current_schema;
+  ExchangeResult r;
+  bool schema_ok = true;
+  if (switch_schema) schema_ok = co_await InitDbOn(*h.conn, prepare_schema);
+  if (schema_ok) {
+    r = co_await ExchangeCommand(*h.conn, command, protocol::ResponseKind::kPrepare,
+                                 timeouts_.backend_read);
+    if (switch_schema && !r.failed()) schema_ok = co_await InitDbOn(*h.conn, current_schema);
+  }
+  // A connection left in another schema (or whose schema could not be
+  // set) must not serve the session: as if it were lost.
+  if (!schema_ok) r.protocol_error = true;
   sync_ns_ += uint64_t((Clock::now() - start).count());
   // The connection may have been given back meanwhile; look the statement up again.
   st = prepared_.Find(statement_command_id_);
@@ -209,6 +225,14 @@ awaitable<SlotOutcome> ClientSession::PrepareStatementOn(int slot, uint8_t error
   // server's own words.
   QueueError({r.summary.error_code, r.summary.sql_state, r.server_message}, error_seq);
   co_return SlotOutcome::kErrorQueued;
+}
+
+awaitable<bool> ClientSession::InitDbOn(BackendConnection& conn, std::string schema) {
+  protocol::Bytes command;
+  protocol::EncodeStringCommand(command, Command::kInitDb, schema);
+  ExchangeResult r = co_await ExchangeCommand(conn, command, protocol::ResponseKind::kOkOrErr,
+                                              timeouts_.backend_read);
+  co_return r.ok();
 }
 
 awaitable<void> ClientSession::CloseOnBackend(int slot, uint32_t backend_id) {

@@ -8,7 +8,6 @@
 #include "proxy/backend_exchange.h"
 #include "proxy/client_session.h"
 #include "proxy/logging.h"
-#include "proxy/simple_query.h"
 
 namespace ql::proxy {
 namespace {
@@ -236,12 +235,8 @@ awaitable<bool> ClientSession::WaitForCausalRead() {
     // SHOW rather than SELECT: Com_select on the primary keeps counting
     // only the application's reads.
     const std::string_view sql = "SHOW SESSION VARIABLES LIKE 'last_gtid'";
-    const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-        timeouts_.backend_read);
-    absl::StatusOr<QueryResult> r = co_await RunSimpleQuery(*primary.conn, sql, timeout);
-    if (r.ok() && !r->rows.empty() && r->rows[0].size() >= 2 && r->rows[0][1]) {
-      last_gtid_ = *r->rows[0][1];
-    }
+    std::optional<std::string> gtid = co_await AskPrimary(sql, 1);
+    if (gtid && !gtid->empty()) last_gtid_ = std::move(*gtid);
   }
   gtid_stale_ = false;
   // Without a GTID the proxy cannot know the replica has the write.
@@ -273,6 +268,21 @@ awaitable<bool> ClientSession::WaitForCausalRead() {
     worker_.recorder.metrics().CausalRead(CausalReadOutcome::kTimeout);
   }
   co_return false;
+}
+
+awaitable<void> ClientSession::EndReplicaTransaction() {
+  // BEGIN and DDL commit an open transaction implicitly; the statement goes
+  // to the primary, so the replica's READ ONLY transaction ends here, or
+  // its next read would still see the old snapshot.
+  HeldBackend& h = held_[kReplicaSlot];
+  transaction_on_replica_ = false;
+  if (!h.conn) co_return;
+  const std::string_view sql = "COMMIT";
+  ExchangeResult r = co_await ExchangeQuery(*h.conn, sql, timeouts_.backend_read);
+  if (!r.ok()) {
+    h.conn->MarkBroken();
+    ReleaseSlot(kReplicaSlot);
+  }
 }
 
 void ClientSession::ReleaseSlot(int slot) {

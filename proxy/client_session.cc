@@ -102,8 +102,9 @@ bool ClientSession::SessionSurvivesReconnect() const {
   // locks and open handlers died with the connection too; a client that
   // believes it still holds a lock must not carry on either.
   if (last_status_ & protocol::status::kInTrans) return false;
+  // User variables set from expressions (the kUserVariable pin) died with
+  // it too, and a replay of their text could compute other values.
   PinReasons lost = pins_;
-  lost.Remove(PinReason::kUserVariable);
   lost.Remove(PinReason::kSessionHistory);
   return lost.empty();
 }
@@ -186,6 +187,10 @@ awaitable<bool> ClientSession::SendAndRelay(ByteSpan packet, const protocol::Com
                      queued_.size());
     co_await FlushQueued();
     co_return true;
+  }
+  if (slot == kPrimarySlot && transaction_on_replica_ && is_statement &&
+      EndsReadOnlyTransaction(classification_)) {
+    co_await EndReplicaTransaction();
   }
   bool causal_checked = false;
   // At most: the replica, then the primary.
@@ -383,7 +388,8 @@ void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan pa
   schema_ = state_.schema();
 }
 
-awaitable<std::optional<std::string>> ClientSession::AskPrimary(std::string_view sql) {
+awaitable<std::optional<std::string>> ClientSession::AskPrimary(std::string_view sql,
+                                                                 size_t column) {
   HeldBackend& primary = held_[kPrimarySlot];
   if (!primary.conn) co_return std::nullopt;
   absl::StatusOr<QueryResult> r = co_await RunSimpleQuery(
@@ -396,7 +402,9 @@ awaitable<std::optional<std::string>> ClientSession::AskPrimary(std::string_view
     co_return std::nullopt;
   }
   std::string value;
-  if (!r->rows.empty() && !r->rows[0].empty() && r->rows[0][0]) value = *r->rows[0][0];
+  if (!r->rows.empty() && r->rows[0].size() > column && r->rows[0][column]) {
+    value = *r->rows[0][column];
+  }
   co_return value;
 }
 
@@ -474,7 +482,13 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
     const bool next_transaction_only =
         c.session_changes == analyzer::SessionChanges{analyzer::SessionChange::kSetTransaction} &&
         !absl::StrContains(absl::AsciiStrToLower(absl::string_view(text.data(), text.size())), "session");
-    if (is_set && text.empty()) {
+    const bool computed_user_variable =
+        c.session_changes.Has(analyzer::SessionChange::kSetUserVariable) &&
+        !c.user_variables_constant;
+    if (computed_user_variable) {
+      // Not replayed (PinsAfter pinned the session): SET @n = @n + 1 twice
+      // is not SET @n = @n + 1 once on another connection.
+    } else if (is_set && text.empty()) {
       // A prepared SET: its values came as parameters, not replayable text.
       pins.Add(PinReason::kSessionHistory);
     } else if (is_set && !only_autocommit && !next_transaction_only) {

@@ -85,9 +85,9 @@ class ClientSession {
   void AfterStatement(int slot, bool ok, std::string_view text);
   awaitable<void> LearnSchema();
   awaitable<void> LearnSqlMode();
-  // The first value of a one-row answer of the primary (NULL: ""); nullopt
-  // when it failed, and then the connection is not reused.
-  awaitable<std::optional<std::string>> AskPrimary(std::string_view sql);
+  // Column `column` of the first row of the primary's answer (NULL or no
+  // row: ""); nullopt when it failed, and then the connection is not reused.
+  awaitable<std::optional<std::string>> AskPrimary(std::string_view sql, size_t column = 0);
   // Fingerprint and classification of the statement a command runs; false for other commands.
   bool IdentifyStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet);
   void RecordStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet,
@@ -117,6 +117,7 @@ class ClientSession {
   awaitable<bool> AcquireSlot(int slot, uint8_t error_seq);
   awaitable<SlotOutcome> SyncSlot(int slot, uint8_t error_seq);
   awaitable<bool> WaitForCausalRead();
+  awaitable<void> EndReplicaTransaction();
   void ReleaseSlot(int slot);
   void ReleaseAll();
   void Pin(PinReasons reasons);
@@ -134,6 +135,8 @@ class ClientSession {
   // connection lacks it.
   awaitable<SlotOutcome> PrepareStatementOn(int slot, uint8_t error_seq);
   awaitable<void> CloseOnBackend(int slot, uint32_t backend_id);
+  // COM_INIT_DB on one of the session's connections; false unless it said OK.
+  awaitable<bool> InitDbOn(BackendConnection& conn, std::string schema);
 
   awaitable<error_code> SendPacket(protocol::ByteSpan payload, uint8_t seq);
   // Errors are queued by a plain call and flushed by a co_await: g++ 12

@@ -106,6 +106,18 @@ struct Config {
   double n_plus_one_dedup_interval_s = 60;    // one log line per call site and statement per interval
   bool n_plus_one_write_loops = false;        // also report single-row writes in a loop
   int n_plus_one_max_statements = 50;         // more statements in one unit is a finding
+  // The detector's other thresholds (defaults: analyzer/n_plus_one_options.h).
+  double n_plus_one_min_total_time_s = 0.05;  // an N+1 spends this long in its repeats...
+  int n_plus_one_min_repeats_fast = 10;       // ...or repeats at least this often
+  int n_plus_one_min_distinct_values = 2;     // distinct literal sets among the repeats
+  int n_plus_one_min_duplicates = 3;          // same statement, same values: a duplicate
+  int n_plus_one_cycle_min_length = 2;        // statements in a repeated cycle: from...
+  int n_plus_one_cycle_max_length = 8;        // ...to
+  int n_plus_one_cycle_min_repeats = 3;       // repeats of a cycle
+  int n_plus_one_batch_min_literals = 20;     // repeats with this many literals are batches
+  int n_plus_one_batch_max_avg_rows = 100;    // repeats returning more rows on average are batches
+  int n_plus_one_top_fingerprints = 5;        // listed in a too_many_statements finding
+  int n_plus_one_max_fingerprints = 128;      // distinct statements tracked per unit (memory)
   std::vector<uint64_t> n_plus_one_allow_digests;    // never reported (repeated statement's digest)
   std::vector<std::string> n_plus_one_allow_tables;  // exact, or prefix with a trailing '*'
   std::vector<std::string> n_plus_one_allow_routes;  // sqlcommenter route; exact or prefix*

@@ -1,12 +1,13 @@
 // The N+1 warning part of the option table: whether the detector runs, its
 // unit-of-work and reporting thresholds, and the allow-list (digests, tables,
-// routes). The detector's other thresholds keep the defaults of
-// analyzer/n_plus_one_options.h; proxy/n_plus_one_sink.cc turns these fields
-// into detector and reporter options.
+// routes). Every threshold of analyzer/n_plus_one_options.h has a flag;
+// proxy/n_plus_one_sink.cc turns these fields into detector and reporter
+// options.
 #include <cstdio>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
+#include "analyzer/n_plus_one_cycles.h"
 #include "proxy/config.h"
 #include "proxy/config_options_internal.h"
 
@@ -96,8 +97,8 @@ void AddNPlusOneOptions(std::vector<OptionSpec>& o) {
                       "a unit of work older than this is reported and a new one started",
                       &Config::n_plus_one_unit_max_age_s));
   o.push_back(SecondsOrZero("n-plus-one-dedup-interval",
-                            "one log line per call site, parent and statement per interval (per "
-                            "worker); 0 logs every finding",
+                            "one log line per call site, parent and statement per interval; 0 "
+                            "logs every finding",
                             &Config::n_plus_one_dedup_interval_s));
   o.push_back(Switch("n-plus-one-write-loops",
                      "also report single-row INSERT/UPDATE/DELETE repeated in a loop",
@@ -105,6 +106,47 @@ void AddNPlusOneOptions(std::vector<OptionSpec>& o) {
   o.push_back(CountIn("n-plus-one-max-statements",
                       "more statements than this in one unit of work is a finding",
                       &Config::n_plus_one_max_statements, 1, 100000000));
+  o.push_back(SecondsOrZero("n-plus-one-min-total-time",
+                            "an N+1 spends at least this long in its repeats (or see "
+                            "--n-plus-one-min-repeats-fast)",
+                            &Config::n_plus_one_min_total_time_s));
+  o.push_back(CountIn("n-plus-one-min-repeats-fast",
+                      "an N+1 faster than --n-plus-one-min-total-time needs this many repeats",
+                      &Config::n_plus_one_min_repeats_fast, 2, 1000000));
+  o.push_back(CountIn("n-plus-one-min-distinct-values",
+                      "distinct sets of literal values an N+1's repeats carry at least",
+                      &Config::n_plus_one_min_distinct_values, 1, 1000000));
+  o.push_back(CountIn("n-plus-one-min-duplicates",
+                      "the same statement with the same values this often is a duplicate",
+                      &Config::n_plus_one_min_duplicates, 2, 1000000));
+  o.push_back(CountIn("n-plus-one-cycle-min-length",
+                      "fewest statements in a repeated cycle", &Config::n_plus_one_cycle_min_length,
+                      2, int(analyzer::kMaxCycleLength)));
+  OptionSpec cycle_max = CountIn("n-plus-one-cycle-max-length",
+                                 "most statements in a repeated cycle",
+                                 &Config::n_plus_one_cycle_max_length, 2,
+                                 int(analyzer::kMaxCycleLength));
+  cycle_max.check = [inner = cycle_max.check](const Config& c) -> absl::Status {
+    if (absl::Status s = inner(c); !s.ok()) return s;
+    if (c.n_plus_one_cycle_max_length >= c.n_plus_one_cycle_min_length) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        "--n-plus-one-cycle-max-length must not be below --n-plus-one-cycle-min-length");
+  };
+  o.push_back(std::move(cycle_max));
+  o.push_back(CountIn("n-plus-one-cycle-min-repeats", "repeats of a cycle before it is a finding",
+                      &Config::n_plus_one_cycle_min_repeats, 2, 1000000));
+  o.push_back(CountIn("n-plus-one-batch-min-literals",
+                      "repeats carrying this many literals each are batch work, not a loop",
+                      &Config::n_plus_one_batch_min_literals, 1, 1000000));
+  o.push_back(CountIn("n-plus-one-batch-max-avg-rows",
+                      "repeats returning more rows than this on average are batch work",
+                      &Config::n_plus_one_batch_max_avg_rows, 1, 1000000000));
+  o.push_back(CountIn("n-plus-one-top-fingerprints",
+                      "statements listed in a too_many_statements finding",
+                      &Config::n_plus_one_top_fingerprints, 1, 50));
+  o.push_back(CountIn("n-plus-one-max-fingerprints",
+                      "distinct statements tracked per unit of work (bounds each session's memory)",
+                      &Config::n_plus_one_max_fingerprints, 8, 100000));
   o.push_back({.name = "n-plus-one-allow-digest", .yaml_alias = "n-plus-one-allow-digests",
                .value_name = "HEX16",
                .help = "never report loops of this statement digest (repeatable)",

@@ -29,10 +29,6 @@ constexpr std::string_view kNullMarker("\0NULL", 5);
 
 }  // namespace
 
-void NPlusOneCapture::Capture(const analyzer::SqlCommenterTags& tags, std::string_view sql) {
-  Capture(tags, analyzer::SummarizeLiterals(sql));
-}
-
 void NPlusOneCapture::Capture(const analyzer::SqlCommenterTags& tags,
                               const analyzer::LiteralSummary& summary) {
   const analyzer::NPlusOneCallSite site = analyzer::CallSiteFromTags(tags);

@@ -39,11 +39,8 @@ struct NPlusOneCapture {
   std::string app_name;
   bool silenced = false;
 
-  // Reads the call site from `tags` and summarizes the literals of `sql`
-  // (a tokenizer pass of its own).
-  void Capture(const analyzer::SqlCommenterTags& tags, std::string_view sql);
-  // Same, with the summary the analyzer made in its own pass
-  // (StatementAnalyzer::set_summarize_literals).
+  // Reads the call site from `tags` and keeps the literal summary the
+  // analyzer made in its own pass (StatementAnalyzer::set_summarize_literals).
   void Capture(const analyzer::SqlCommenterTags& tags, const analyzer::LiteralSummary& summary);
   // Views of the strings above, valid while this capture is unchanged.
   analyzer::NPlusOneCallSite CallSite() const;

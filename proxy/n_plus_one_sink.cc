@@ -25,10 +25,20 @@ analyzer::NPlusOneOptions DetectorOptionsFrom(const Config& c) {
   o.unit_idle_gap_ns = SecondsToNs(c.n_plus_one_unit_idle_gap_s);
   o.unit_max_age_ns = SecondsToNs(c.n_plus_one_unit_max_age_s);
   o.min_repeats = uint32_t(c.n_plus_one_min_repeats);
+  o.min_total_ns = SecondsToNs(c.n_plus_one_min_total_time_s);
   // "Fast" loops need at least as many repeats as any loop.
-  o.min_repeats_fast = std::max(o.min_repeats_fast, o.min_repeats);
+  o.min_repeats_fast = std::max(uint32_t(c.n_plus_one_min_repeats_fast), o.min_repeats);
+  o.min_distinct_values = uint32_t(c.n_plus_one_min_distinct_values);
+  o.batch_min_literals = uint32_t(c.n_plus_one_batch_min_literals);
+  o.batch_max_avg_rows = uint64_t(c.n_plus_one_batch_max_avg_rows);
+  o.min_duplicates = uint32_t(c.n_plus_one_min_duplicates);
+  o.min_cycle_length = uint32_t(c.n_plus_one_cycle_min_length);
+  o.max_cycle_length = uint32_t(c.n_plus_one_cycle_max_length);
+  o.min_cycle_repeats = uint32_t(c.n_plus_one_cycle_min_repeats);
   o.detect_write_loops = c.n_plus_one_write_loops;
   o.max_unit_statements = uint32_t(c.n_plus_one_max_statements);
+  o.top_fingerprints = uint32_t(c.n_plus_one_top_fingerprints);
+  o.max_fingerprints_per_unit = size_t(c.n_plus_one_max_fingerprints);
   return o;
 }
 
@@ -41,18 +51,19 @@ analyzer::NPlusOneReporterOptions ReporterOptionsFrom(const Config& c) {
   return o;
 }
 
-NPlusOneSink::NPlusOneSink(const Config& config, int worker_index, WorkerMetrics* metrics)
+NPlusOneSink::NPlusOneSink(const Config& config, int worker_index, WorkerMetrics* metrics,
+                           SharedNPlusOneReporter* reporter)
     : enabled_(config.n_plus_one),
       worker_index_(worker_index),
       detector_options_(DetectorOptionsFrom(config)),
-      reporter_(ReporterOptionsFrom(config)),
+      reporter_(reporter),
       metrics_(metrics) {}
 
 void NPlusOneSink::Submit(std::vector<analyzer::NPlusOneFinding>* findings) {
   if (findings->empty()) return;
   const int64_t now = MonotonicNs(std::chrono::steady_clock::now());
   for (analyzer::NPlusOneFinding& f : *findings) {
-    const analyzer::ReportDecision decision = reporter_.Admit(&f, now);
+    const analyzer::ReportDecision decision = reporter_->Admit(&f, now);
     metrics_->NPlusOneDecision(f, decision);
     if (decision != analyzer::ReportDecision::kReport) continue;
     text_.clear();

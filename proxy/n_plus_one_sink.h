@@ -1,9 +1,10 @@
 // NPlusOneSink: one worker's end of the N+1 detector. Sessions own their
 // NPlusOneDetector (client_session.h) and hand the findings it returns to
 // their worker's sink, which
-//   - admits them through the worker's NPlusOneReporter (allow-list,
-//     querylens_ignore, deduplication: one log line per call site, parent
-//     and statement per --n-plus-one-dedup-interval, per worker);
+//   - admits them through the proxy's one SharedNPlusOneReporter
+//     (allow-list, querylens_ignore, deduplication: one log line per call
+//     site, parent and statement per --n-plus-one-dedup-interval, whichever
+//     worker's sessions ran the loop);
 //   - counts them in the worker's metrics shard (every finding that is not
 //     allow-listed or silenced, including those the log held back);
 //   - logs the admitted ones at WARN (text, or with --log-format json the
@@ -19,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -48,9 +50,30 @@ struct RecentFinding {
 analyzer::NPlusOneOptions DetectorOptionsFrom(const Config& config);
 analyzer::NPlusOneReporterOptions ReporterOptionsFrom(const Config& config);
 
+// The reporter all workers share, so that a loop served by several workers
+// is still logged once per interval. Only findings pass through it (at most
+// a few per unit of work, never one per statement), so its lock is off the
+// statement path.
+class SharedNPlusOneReporter {
+ public:
+  explicit SharedNPlusOneReporter(analyzer::NPlusOneReporterOptions options)
+      : reporter_(std::move(options)) {}
+
+  analyzer::ReportDecision Admit(analyzer::NPlusOneFinding* finding, int64_t monotonic_now_ns) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return reporter_.Admit(finding, monotonic_now_ns);
+  }
+
+ private:
+  std::mutex mu_;
+  analyzer::NPlusOneReporter reporter_;
+};
+
 class NPlusOneSink {
  public:
-  NPlusOneSink(const Config& config, int worker_index, WorkerMetrics* metrics);
+  // `reporter` is shared with the other workers' sinks and outlives them.
+  NPlusOneSink(const Config& config, int worker_index, WorkerMetrics* metrics,
+               SharedNPlusOneReporter* reporter);
 
   bool enabled() const { return enabled_; }
   const analyzer::NPlusOneOptions& detector_options() const { return detector_options_; }
@@ -75,14 +98,13 @@ class NPlusOneSink {
 
   // Newest last; at most kRecentFindings.
   void CopyRecent(std::vector<RecentFinding>* out) const;
-  const analyzer::NPlusOneReporter& reporter() const { return reporter_; }
   size_t watched() const { return watched_.size(); }
 
  private:
   bool enabled_;
   int worker_index_;
   analyzer::NPlusOneOptions detector_options_;
-  analyzer::NPlusOneReporter reporter_;
+  SharedNPlusOneReporter* reporter_;
   WorkerMetrics* metrics_;
   absl::flat_hash_map<analyzer::NPlusOneDetector*, uint32_t> watched_;  // -> session id
   std::vector<analyzer::NPlusOneFinding> scratch_;

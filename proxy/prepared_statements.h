@@ -23,6 +23,7 @@ inline constexpr size_t kMaxStatementsPerSession = 16382;  // MariaDB's max_prep
 
 struct PreparedStatement {
   std::string sql;
+  std::string schema;  // the default schema at prepare time: names resolve in it
   uint64_t digest = 0;
   std::string fingerprint;
   analyzer::Classification classification;  // `routine` cleared: it pointed into the text

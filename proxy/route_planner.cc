@@ -12,9 +12,13 @@ using analyzer::StatementClass;
 
 // A hint or rule may send these to a replica: reads the classifier keeps on
 // the primary only because it cannot see inside a function.
-bool LiftableToReplica(const analyzer::Classification& c) {
+// A rule (which matches many statements) lifts only reads; a hint, written
+// on one statement, may also lift CALL or a compound statement.
+bool LiftableToReplica(const analyzer::Classification& c, bool by_hint) {
   if (c.statement_class == StatementClass::kRead) return c.primary_reasons.empty();
-  if (c.statement_class != StatementClass::kPrimaryOnly) return false;
+  if (c.statement_class != StatementClass::kPrimaryOnly || (c.procedural && !by_hint)) {
+    return false;
+  }
   analyzer::PrimaryReasons rest = c.primary_reasons;
   rest.Remove(PrimaryReason::kStoredRoutine);
   rest.Remove(PrimaryReason::kNotUnderstood);
@@ -27,12 +31,68 @@ bool OnlyAboutLastStatement(const analyzer::Classification& c) {
          c.primary_reasons == analyzer::PrimaryReasons{PrimaryReason::kLastStatementInfo};
 }
 
+// What a READ ONLY transaction on a replica keeps there: its reads, the
+// statements about the last one, its COMMIT/ROLLBACK/savepoints, and plain
+// writes (the session answers those with 1792, as the server would).
+// Everything else is served as outside a transaction: session state must be
+// learned on the primary, and user locks, temporary tables and stored
+// routines belong there. Statements that end the transaction implicitly
+// (BEGIN, DDL) go to the primary too: EndsReadOnlyTransaction.
+bool StaysInReadOnlyTransaction(const analyzer::Classification& c, const RouteFacts& f) {
+  using analyzer::TransactionOp;
+  switch (c.statement_class) {
+    case StatementClass::kRead:
+      return c.primary_reasons.empty() ||
+             (OnlyAboutLastStatement(c) && f.last_statement_on_replica &&
+              !AboutLastWrite(f.fingerprint));
+    case StatementClass::kLockingRead:
+      return c.primary_reasons.empty();
+    case StatementClass::kWrite:
+      return true;
+    case StatementClass::kTransactionControl:
+      return c.statement_count == 1 &&
+             (c.transaction_op == TransactionOp::kCommit ||
+              c.transaction_op == TransactionOp::kRollback ||
+              c.transaction_op == TransactionOp::kSavepoint ||
+              c.transaction_op == TransactionOp::kReleaseSavepoint ||
+              c.transaction_op == TransactionOp::kRollbackToSavepoint ||
+              c.transaction_op == TransactionOp::kBeginReadOnly);
+    default:
+      return OnlyAboutLastStatement(c) && f.last_statement_on_replica &&
+             !AboutLastWrite(f.fingerprint);
+  }
+}
+
 bool OpensReadOnlyTransaction(const analyzer::Classification& c) {
   return c.statement_class == StatementClass::kTransactionControl &&
          c.transaction_op == analyzer::TransactionOp::kBeginReadOnly && c.statement_count == 1;
 }
 
 }  // namespace
+
+// Whether `pos` is inside a /* */ comment or after -- or # on its line: a
+// hint in a string value is the application's data, not a hint.
+static bool InComment(std::string_view sql, size_t pos) {
+  const size_t open = sql.rfind("/*", pos);
+  if (open != std::string_view::npos) {
+    const size_t close = sql.find("*/", open + 2);
+    if (close == std::string_view::npos || close > pos) return true;
+  }
+  size_t line = sql.rfind('\n', pos);
+  line = line == std::string_view::npos ? 0 : line + 1;
+  const std::string_view before = sql.substr(line, pos - line);
+  return before.find("-- ") != std::string_view::npos || before.find('#') != std::string_view::npos;
+}
+
+bool EndsReadOnlyTransaction(const analyzer::Classification& c) {
+  using analyzer::TransactionOp;
+  if (c.statement_class == StatementClass::kDdl) return true;
+  if (c.primary_reasons.Has(PrimaryReason::kLockTables)) return true;
+  return c.statement_class == StatementClass::kTransactionControl &&
+         (c.transaction_op == TransactionOp::kBegin ||
+          c.transaction_op == TransactionOp::kBeginReadWrite ||
+          c.transaction_op == TransactionOp::kXa);
+}
 
 std::string_view PinReasonName(PinReason r) {
   switch (r) {
@@ -44,6 +104,7 @@ std::string_view PinReasonName(PinReason r) {
     case PinReason::kHandler: return "handler";
     case PinReason::kSessionHistory: return "session_history";
     case PinReason::kSequence: return "sequence";
+    case PinReason::kStoredRoutine: return "stored_routine";
   }
   return "unknown";
 }
@@ -57,10 +118,16 @@ PinReasons PinsAfter(const analyzer::Classification& c) {
   if (r.Has(PrimaryReason::kPreparedStatement)) pins.Add(PinReason::kPreparedStatement);
   if (r.Has(PrimaryReason::kHandler)) pins.Add(PinReason::kHandler);
   if (r.Has(PrimaryReason::kSequence)) pins.Add(PinReason::kSequence);
+  // SET @v = <constant> is replayed like other SET statements; a value the
+  // server computed (NOW(), a subquery, another variable) is not.
   if (r.Has(PrimaryReason::kUserVariableAssignment) || r.Has(PrimaryReason::kSelectInto) ||
-      c.session_changes.Has(analyzer::SessionChange::kSetUserVariable)) {
+      (c.session_changes.Has(analyzer::SessionChange::kSetUserVariable) &&
+       !c.user_variables_constant)) {
     pins.Add(PinReason::kUserVariable);
   }
+  // A procedure or compound statement can set variables (OUT parameters
+  // included), create temporary tables or take locks out of the proxy's sight.
+  if (c.procedural) pins.Add(PinReason::kStoredRoutine);
   return pins;
 }
 
@@ -70,6 +137,7 @@ RouteHint FindRouteHint(std::string_view sql) {
   for (size_t colon = sql.find(':'); colon != std::string_view::npos;
        colon = sql.find(':', colon + 1)) {
     if (colon < kName.size()) continue;
+    if (!InComment(sql, colon)) continue;
     absl::string_view name(sql.data() + colon - kName.size(), kName.size());
     if (!absl::EqualsIgnoreCase(name, absl::string_view(kName.data(), kName.size()))) continue;
     absl::string_view rest(sql.data() + colon + 1, sql.size() - colon - 1);
@@ -109,8 +177,17 @@ std::string_view RouteReasonName(RouteReason r) {
 RouteChoice PlanRoute(const RouteFacts& f) {
   if (f.classification == nullptr) return {false, RouteReason::kCommand};
   const analyzer::Classification& c = *f.classification;
-  // Everything of a READ ONLY transaction, its COMMIT included, stays where it began.
-  if (f.transaction_on_replica) return {true, RouteReason::kReadOnlyTransaction};
+  if (f.transaction_on_replica) {
+    // A pin taken inside the transaction (a temporary table made on the
+    // primary, say) moves its reads to the primary; never its writes.
+    const bool read = c.statement_class == StatementClass::kRead ||
+                      c.statement_class == StatementClass::kLockingRead;
+    if (StaysInReadOnlyTransaction(c, f) && !(read && f.pinned)) {
+      return {true, RouteReason::kReadOnlyTransaction};
+    }
+    if (f.hint == RouteHint::kPrimary) return {false, RouteReason::kHintPrimary};
+    return {false, f.pinned ? RouteReason::kPinned : RouteReason::kNotARead};
+  }
   if (f.hint == RouteHint::kPrimary) return {false, RouteReason::kHintPrimary};
   if (!f.split_enabled) return {false, RouteReason::kSplitOff};
   if (f.in_transaction) return {false, RouteReason::kTransaction};
@@ -122,7 +199,7 @@ RouteChoice PlanRoute(const RouteFacts& f) {
   }
   const bool read_only_begin = OpensReadOnlyTransaction(c);
   const bool eligible = c.ReplicaEligible() || read_only_begin;
-  const bool lifted = !eligible && LiftableToReplica(c) &&
+  const bool lifted = !eligible && LiftableToReplica(c, f.hint == RouteHint::kReplica) &&
                       (f.hint == RouteHint::kReplica || f.rule == analyzer::RouteTarget::kReplica);
   if (!eligible && !lifted) return {false, RouteReason::kNotARead};
   if (f.pinned) return {false, RouteReason::kPinned};

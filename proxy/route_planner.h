@@ -21,12 +21,13 @@ enum class PinReason : uint8_t {
   kUserLock,           // GET_LOCK() and friends
   kLockTables,         // LOCK TABLES (until UNLOCK TABLES), FLUSH ... WITH READ LOCK
   kPreparedStatement,  // text PREPARE / EXECUTE
-  kUserVariable,       // SET @v, SELECT ... INTO @v, @v := expr
+  kUserVariable,       // SET @v = expression, SELECT ... INTO @v, @v := expr
   kHandler,            // HANDLER t OPEN
   kSessionHistory,     // more session settings than the proxy replays
   kSequence,           // NEXTVAL(): LASTVAL() must see it
+  kStoredRoutine,      // CALL, BEGIN NOT ATOMIC: may leave any session state behind
 };
-inline constexpr int kPinReasonCount = 8;
+inline constexpr int kPinReasonCount = 9;
 using PinReasons = analyzer::EnumSet<PinReason>;
 
 std::string_view PinReasonName(PinReason r);  // "temporary_table", ...
@@ -35,7 +36,7 @@ std::string_view PinReasonName(PinReason r);  // "temporary_table", ...
 PinReasons PinsAfter(const analyzer::Classification& c);
 
 // A comment hint in the statement text: /* querylens:primary */ or
-// /* querylens:replica */ anywhere in the statement.
+// /* querylens:replica */ in a comment anywhere in the statement.
 enum class RouteHint : uint8_t { kNone, kPrimary, kReplica };
 RouteHint FindRouteHint(std::string_view sql);
 
@@ -85,5 +86,10 @@ struct RouteChoice {
 };
 
 RouteChoice PlanRoute(const RouteFacts& facts);
+
+// Statements that commit an open transaction implicitly (BEGIN, START
+// TRANSACTION READ WRITE, XA, DDL, LOCK TABLES): sent to the primary while a
+// READ ONLY transaction runs on a replica, they end that transaction first.
+bool EndsReadOnlyTransaction(const analyzer::Classification& c);
 
 }  // namespace ql::proxy

@@ -101,6 +101,7 @@ absl::StatusOr<SharedState> BuildSharedState(Config config) {
     s.slow_log = std::make_unique<SlowLogWriter>(s.config.slow_log, 100000);
     if (absl::Status st = s.slow_log->Start(); !st.ok()) return st;
   }
+  s.n_plus_one_reporter = std::make_unique<SharedNPlusOneReporter>(ReporterOptionsFrom(s.config));
   auto rsa = protocol::RsaKeyPair::Generate();
   if (!rsa.ok()) return rsa.status();
   s.rsa = *rsa;

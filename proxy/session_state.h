@@ -5,9 +5,10 @@
 // commands to send, the session sends them.
 //
 // SET statements are replayed as the client wrote them, in order (a repeated
-// statement moves to the end, so the last value wins). Values the server
-// computes per connection (SET @v = NOW(), SET @v = (SELECT ...)) are never
-// replayed: user variables pin the session to the primary instead.
+// statement moves to the end, so the last value wins), user variables set to
+// constants (SET @app_user = 'alice') included. Values the server computes
+// per connection (SET @v = NOW(), SET @v = (SELECT ...), SET @n = @n + 1)
+// are never replayed: they pin the session to the primary instead.
 #pragma once
 
 #include <cstdint>

@@ -39,13 +39,16 @@ void StatementRecorder::Analyze(std::string_view sql, StatementIdentity* out,
   if (capture_n_plus_one_) out->n_plus_one.Capture(*a.tags, a.literals);
   *classification = a.classification;
   // `routine` points into `sql`: decide about it now, then drop the view.
+  // Only when the one routine called is: the others were not vouched for.
   if (classification->primary_reasons.Has(analyzer::PrimaryReason::kStoredRoutine) &&
-      !classification->routine.empty() && !read_only_routines_->empty()) {
+      !classification->routine.empty() && !classification->several_routines &&
+      !read_only_routines_->empty()) {
     std::string name = absl::AsciiStrToLower(absl::string_view(classification->routine.data(),
                                                                classification->routine.size()));
     for (const std::string& ro : *read_only_routines_) {
       if (ro != name) continue;
       classification->primary_reasons.Remove(analyzer::PrimaryReason::kStoredRoutine);
+      classification->procedural = false;  // vouched for: no side effects to pin for
       if (classification->primary_reasons.empty() &&
           classification->statement_class == analyzer::StatementClass::kPrimaryOnly) {
         classification->statement_class = analyzer::StatementClass::kRead;

@@ -47,6 +47,8 @@ struct SharedState {
   std::vector<BackendAddress> backends;  // [0] the primary, then the replicas in configuration order
   ServerProfile initial_profile;
   std::unique_ptr<SlowLogWriter> slow_log;  // null without --slow-log; thread-safe
+  // N+1 deduplication across workers; thread-safe. Never null.
+  std::unique_ptr<SharedNPlusOneReporter> n_plus_one_reporter;
 };
 
 // Where /api/sessions finds what a live client session is doing. The pointees
@@ -126,7 +128,7 @@ struct WorkerContext {
         worker_count(count),
         profile(s.initial_profile),
         recorder(s.config, s.slow_log.get()),
-        n_plus_one(s.config, index, &recorder.metrics()),
+        n_plus_one(s.config, index, &recorder.metrics(), s.n_plus_one_reporter.get()),
         replicas(1 + s.config.replicas.size(), s.config.replica_selection == "weighted"
                                                     ? ReplicaSelection::kWeighted
                                                     : ReplicaSelection::kLeastOutstanding) {}

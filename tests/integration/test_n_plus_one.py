@@ -79,9 +79,9 @@ def _settled(p):
 
 
 def test_loop_of_lookups_is_one_high_confidence_finding(start_proxy):
-    # One worker: deduplication is per worker, and the second connection below
-    # must meet the first one's reporter.
-    ep, p = _start(start_proxy, "--workers", "1")
+    # Two workers: deduplication is shared, so the later connections below
+    # meet the first one's report whichever worker serves them.
+    ep, p = _start(start_proxy, "--workers", "2")
     conn = pymysql_connect(ep, autocommit=True)
     try:
         _loop(conn, comment=" /*route='items/',controller='item_list'*/")
@@ -116,17 +116,55 @@ def test_loop_of_lookups_is_one_high_confidence_finding(start_proxy):
     assert value(samples, "querylens_n_plus_one_statements_total", kind="n_plus_one") == ROWS
     assert value(samples, "querylens_n_plus_one_seconds_total", kind="n_plus_one") > 0
 
-    # The same loop again within the dedup interval: counted, not logged again.
-    conn = pymysql_connect(ep, autocommit=True)
-    try:
-        _loop(conn, comment=" /*route='items/',controller='item_list'*/")
-        wait_for(lambda: value(scrape(p.admin_port)[1], "querylens_n_plus_one_findings_total") == 2,
-                 timeout=10, what="the second finding counted")
-    finally:
-        conn.close()
+    # The same loop again within the dedup interval, on new connections
+    # (spread over both workers): counted, not logged again.
+    for n in range(2, 6):
+        conn = pymysql_connect(ep, autocommit=True)
+        try:
+            _loop(conn, comment=" /*route='items/',controller='item_list'*/")
+            wait_for(lambda: value(scrape(p.admin_port)[1],
+                                   "querylens_n_plus_one_findings_total") == n,
+                     timeout=10, what=f"finding {n} counted")
+        finally:
+            conn.close()
     assert len(_findings_in_log(p)) == 1
     _, samples = scrape(p.admin_port)
-    assert value(samples, "querylens_n_plus_one_decisions_total", decision="suppressed") == 1
+    assert value(samples, "querylens_n_plus_one_decisions_total", decision="suppressed") == 4
+
+
+def _reset_connection(conn):
+    """COM_RESET_CONNECTION (0x1f), which PyMySQL has no method or constant for."""
+    conn._execute_command(0x1F, b"")
+    conn._read_ok_packet()
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["control", "reset"])
+def test_reset_connection_starts_a_new_unit(start_proxy, reset):
+    # Pooled web workers reset the connection between requests: four lookups
+    # per request are no loop. The control, without the resets, is one.
+    ep, p = _start(start_proxy)
+    conn = pymysql_connect(ep, autocommit=True)
+    try:
+        cur = conn.cursor()
+        for chunk in range(4):
+            if reset:
+                _reset_connection(conn)
+            cur.execute(PARENT)
+            cur.fetchall()
+            for item_id in range(chunk * 4 + 1, chunk * 4 + 5):
+                cur.execute(CHILD, (item_id,))
+                cur.fetchall()
+        if not reset:
+            wait_for(lambda: _findings_in_log(p), timeout=10, what="the control's N+1 line")
+        _settled(p)
+    finally:
+        conn.close()
+    _settled(p)
+    kinds = [f["kind"] for f in _findings_in_log(p)]
+    if reset:
+        assert kinds == [], kinds
+    else:
+        assert "n_plus_one" in kinds or "repeated_cycle" in kinds, kinds
 
 
 def test_lookups_spread_over_requests_are_not_a_loop(start_proxy):

@@ -22,7 +22,7 @@ import pytest
 from qladmin import admin_json
 
 from qlservers import (Counters, assert_on, connect, metric_sum, metrics, proxy_routes, q,
-                       repeat, root_exec, routed_proxy, wait_replica_caught_up,
+                       repeat, root_connect, root_exec, routed_proxy, wait_replica_caught_up,
                        wait_replica_usable)
 
 N = 200  # statements per check; noise on the other server must stay below N/2
@@ -50,6 +50,14 @@ def point_reads(conn, n=N, table="rt_t", hint="", suffix=""):
                   lambda i: (i % 10 + 1,))
     prefix = "v" if table == "rt_t" else "p"
     assert [r[0][0] for r in rows] == [f"{prefix}{i % 10 + 1}" for i in range(n)]
+
+
+def root_query(lab, sql, server="primary"):
+    conn = root_connect(lab, server)
+    try:
+        return q(conn, sql)
+    finally:
+        conn.close()
 
 
 def port_of(conn, hint=""):
@@ -157,9 +165,8 @@ def test_transaction_reads_stay_on_primary(lab, start_proxy, rt_tables, start):
 
 
 def test_read_only_transaction(lab, start_proxy, rt_tables):
-    """START TRANSACTION READ ONLY may run on a replica. Whichever server it
-    picks, the whole transaction runs there, and a write in it fails as it
-    does on MariaDB (1792)."""
+    """START TRANSACTION READ ONLY runs on the usable replica: its reads and
+    COMMIT run there, and a write in it fails as it does on MariaDB (1792)."""
     ep, _ = routed_proxy(start_proxy)
     conn = connect(ep)
     try:
@@ -174,12 +181,80 @@ def test_read_only_transaction(lab, start_proxy, rt_tables):
         ports.add(port_of(conn))
         q(conn, "COMMIT")
         d = c.delta()
-        assert len(ports) == 1, f"one read-only transaction ran on several servers: {ports}"
-        server = "replica" if ports == {lab.replica.port} else "primary"
-        assert_on(d, server, N, what="START TRANSACTION READ ONLY")
-        print(f"READ ONLY transaction ran on the {server}")
+        assert ports == {lab.replica.port}, f"the read-only transaction ran on {ports}"
+        assert_on(d, "replica", N, what="START TRANSACTION READ ONLY")
     finally:
         conn.close()
+
+
+@pytest.fixture
+def rt_other(lab):
+    root_exec(lab, "primary", [
+        "DROP DATABASE IF EXISTS ql_rt_other",
+        "CREATE DATABASE ql_rt_other",
+        "CREATE TABLE ql_rt_other.t (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB",
+        "INSERT INTO ql_rt_other.t VALUES (1, 'other')",
+    ])
+    wait_replica_caught_up(lab)
+    yield
+    root_exec(lab, "primary", ["DROP DATABASE IF EXISTS ql_rt_other"])
+
+
+def test_read_only_transaction_leaves_session_state_to_the_primary(lab, start_proxy, rt_tables,
+                                                                   rt_other):
+    """USE and SET inside a READ ONLY transaction on the replica are learned
+    on the primary and replayed on the replica: the statements after the
+    transaction, on either server, run in the schema and with the variables
+    the client set. BEGIN ends the replica's transaction, as the server's
+    implicit commit would."""
+    ep, _ = routed_proxy(start_proxy, ["--read-after-write-window", "0"])
+    conn = connect(ep)
+    try:
+        q(conn, "START TRANSACTION READ ONLY")
+        assert port_of(conn) == lab.replica.port
+        q(conn, "USE ql_rt_other")
+        q(conn, "SET @who = 'ro-tx'")
+        assert q(conn, "SELECT DATABASE(), v, @who, @@port FROM t WHERE id = 1") == \
+            (("ql_rt_other", "other", "ro-tx", lab.replica.port),)
+        q(conn, "COMMIT")
+        # After the transaction: a write on the primary in the schema of the USE.
+        q(conn, "INSERT INTO t VALUES (2, @who)")
+        assert root_query(lab, "SELECT v FROM ql_rt_other.t WHERE id = 2") == (("ro-tx",),)
+        # BEGIN inside a READ ONLY transaction commits it and starts another
+        # one: on the primary, where the write must land.
+        q(conn, "START TRANSACTION READ ONLY")
+        assert port_of(conn) == lab.replica.port
+        q(conn, "START TRANSACTION")
+        q(conn, "INSERT INTO t VALUES (3, 'rw')")
+        q(conn, "COMMIT")
+        assert root_query(lab, "SELECT v FROM ql_rt_other.t WHERE id = 3") == (("rw",),)
+        # The replica's connection holds no transaction (or its reads would
+        # keep the old snapshot).
+        wait_replica_caught_up(lab)
+        assert q(conn, "SELECT @@in_transaction, @@port, COUNT(*) FROM t") == \
+            ((0, lab.replica.port, 3),)
+    finally:
+        conn.close()
+
+
+def test_call_pins_the_session(lab, start_proxy, rt_tables, rt_other):
+    """A procedure's OUT parameter is a user variable the proxy cannot see
+    set: after CALL, reads stay on the primary."""
+    root_exec(lab, "primary", [
+        "CREATE PROCEDURE ql_rt_other.answer(OUT x INT) BEGIN SET x = 42; END"])
+    ep, proc = routed_proxy(start_proxy, ["--read-after-write-window", "0"])
+    conn = connect(ep)
+    try:
+        q(conn, "CALL ql_rt_other.answer(@out)")
+        c = Counters(lab)
+        for _ in range(N):
+            assert q(conn, "SELECT @out") == ((42,),)
+        d = c.delta()
+    finally:
+        conn.close()
+    assert_on(d, "primary", N, what="reads after CALL")
+    assert metric_sum(metrics(proc.admin_port), "querylens_session_pins_total",
+                      reason="stored_routine") >= 1
 
 
 # ---------------------------------------------------------------------------

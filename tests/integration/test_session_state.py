@@ -16,6 +16,8 @@ querylens_session_pins_total{reason}: otherwise the comparison alone would
 pass with every read on the primary. A proxy without routing runs them on
 its one backend; those runs check the values only.
 """
+from decimal import Decimal
+
 import pytest
 
 from qlhelpers import APP_DB, assert_same, mysqldb_connect, run_script
@@ -60,6 +62,17 @@ def routed(lab, start_proxy, st_tables):
     else:
         print("this proxy does not report read routing: values are checked on its one backend")
     return ep, proc, routes
+
+
+@pytest.fixture
+def no_window(lab, start_proxy, st_tables):
+    """A proxy with --read-after-write-window 0: a session's reads leave the
+    primary right after its writes, so only a pin keeps them there.
+    Returns its endpoint."""
+    ep, proc = start_proxy(["--read-after-write-window", "0"])
+    if proxy_routes(proc):
+        wait_replica_usable(proc)
+    return ep
 
 
 def both(direct, ep, statements, driver="pymysql", **kw):
@@ -130,7 +143,7 @@ def check_reads_pinned(lab, ep, routes, setup, read, what, teardown=()):
 # ---------------------------------------------------------------------------
 
 
-def test_user_variables(lab, direct, routed):
+def test_user_variables(lab, direct, routed, no_window):
     ep, proc, routes = routed
     statements = [
         "SET @a := 5",
@@ -149,8 +162,25 @@ def test_user_variables(lab, direct, routed):
     assert rows_of(p, 8) == [(50, "bee", 9)]
     if routes:
         assert pins(proc, "user_variable") > before
-    check_reads_pinned(lab, ep, routes, ["SET @a = 1"], "SELECT v FROM st_t WHERE id = 2",
-                       "SET @a")
+    # A value the server computes pins the session ...
+    check_reads_pinned(lab, no_window, routes, ["SET @a = 1", "SET @a = @a + 1"],
+                       "SELECT v FROM st_t WHERE id = 2", "SET @a = @a + 1")
+    # ... constants are replayed on the replica, in the session's character set.
+    check_reads_on_replica(
+        lab, ep, routes, ["SET @app_user = 'caf\u00e9', @n = 42, @d = 2.50, @z = NULL"],
+        ["SELECT @app_user, @n, @d, @z, v FROM st_t WHERE id = 1"],
+        [(("caf\u00e9", 42, Decimal("2.50"), None, "v1"),)], "SET @ constants")
+
+
+def test_computed_user_variable_is_not_replayed_on_reconnect(lab, direct, routed):
+    """SET @n = @n + 1 twice is 2; the proxy never replays it (which would
+    give 1), it keeps the session on the primary."""
+    ep, _, _ = routed
+    statements = ["SET @n = 0", "SET @n = @n + 1", "SET @n = @n + 1", "SELECT @n",
+                  "SET @t = (SELECT COUNT(*) FROM st_t)", "SELECT @t, @n"]
+    d, p = both(direct, ep, statements)
+    assert_same(d, p, "computed user variables")
+    assert rows_of(p, 5) == [(10, 2)]
 
 
 def test_set_names_round_trip(lab, direct, routed):
@@ -212,7 +242,7 @@ def test_use_other_schema(lab, direct, routed):
                            "USE ql_st_other")
 
 
-def test_temporary_tables(lab, direct, routed):
+def test_temporary_tables(lab, direct, routed, no_window):
     ep, proc, routes = routed
     statements = [
         "CREATE TEMPORARY TABLE st_tmp (id INT PRIMARY KEY, v VARCHAR(10))",
@@ -235,11 +265,11 @@ def test_temporary_tables(lab, direct, routed):
     assert rows_of(p, 8) == [("v1",)]
     if routes:
         assert pins(proc, "temporary_table") > before
-    check_reads_pinned(lab, ep, routes, ["CREATE TEMPORARY TABLE st_tmp2 (id INT)"],
+    check_reads_pinned(lab, no_window, routes, ["CREATE TEMPORARY TABLE st_tmp2 (id INT)"],
                        "SELECT v FROM st_t WHERE id = 2", "CREATE TEMPORARY TABLE")
 
 
-def test_user_lock(lab, direct, routed):
+def test_user_lock(lab, direct, routed, no_window):
     """GET_LOCK pins the session: RELEASE_LOCK only succeeds on the
     connection that holds the lock, and IS_USED_LOCK names it."""
     ep, proc, routes = routed
@@ -258,12 +288,12 @@ def test_user_lock(lab, direct, routed):
         [[(1,)], [(1,)], [(0,)], [(1,)], [(None,)]]
     if routes:
         assert pins(proc, "user_lock") > before
-    check_reads_pinned(lab, ep, routes, ["SELECT GET_LOCK('ql_st_lock2', 5)"],
+    check_reads_pinned(lab, no_window, routes, ["SELECT GET_LOCK('ql_st_lock2', 5)"],
                        "SELECT v FROM st_t WHERE id = 2", "GET_LOCK",
                        teardown=["SELECT RELEASE_LOCK('ql_st_lock2')"])
 
 
-def test_lock_tables(lab, direct, routed):
+def test_lock_tables(lab, direct, routed, no_window):
     """Under LOCK TABLES only the locked tables may be read (1100 for the
     others): reads must run on the connection holding the locks."""
     ep, proc, routes = routed
@@ -282,7 +312,7 @@ def test_lock_tables(lab, direct, routed):
     assert rows_of(p, 4) == [(1,)]
     if routes:
         assert pins(proc, "lock_tables") > before
-    check_reads_pinned(lab, ep, routes, ["LOCK TABLES st_t READ"],
+    check_reads_pinned(lab, no_window, routes, ["LOCK TABLES st_t READ"],
                        "SELECT v FROM st_t WHERE id = 2", "LOCK TABLES",
                        teardown=["UNLOCK TABLES"])
 
@@ -344,14 +374,18 @@ def test_django_style_setup(lab, direct, routed):
                            [((0, "READ-COMMITTED"),), (("v4",),)], "django set-up")
 
 
-@pytest.mark.parametrize("scenario", ["prepared", "cursor", "reset", "misc", "change_user"])
+@pytest.mark.parametrize("scenario", ["prepared", "prepared_schema", "cursor", "reset", "misc",
+                                      "change_user"])
 def test_c_client_through_routing(qlclient, direct, routed, scenario):
     """MariaDB Connector/C: prepared statements (binary protocol), cursors,
     COM_RESET_CONNECTION, COM_INIT_DB / COM_FIELD_LIST / multi-statements and
     COM_CHANGE_USER give the same output through the routing proxy as
     directly."""
     ep, _, _ = routed
-    run_both(qlclient, direct, ep, scenario)
+    a, _ = run_both(qlclient, direct, ep, scenario)
+    if scenario == "prepared_schema":
+        # What MariaDB itself does, and so the proxy's replica must do too.
+        assert a.count("row v1") == 3 and "row other-st-1" in a, a
 
 
 def test_text_prepare_pins_and_matches(lab, direct, routed):

@@ -73,6 +73,43 @@ TEST(AnalyzerClassifier, RoutineNames) {
   EXPECT_EQ(Classify("INSERT INTO t (a) VALUES (f(1))").routine, "");
 }
 
+TEST(AnalyzerClassifier, SeveralRoutinesAndProcedural) {
+  // --read-only-routine vouches for one routine: the others must be seen.
+  EXPECT_FALSE(Classify("SELECT order_total(7), ORDER_TOTAL(8)").several_routines);
+  EXPECT_TRUE(Classify("SELECT order_total(7), other(1)").several_routines);
+  EXPECT_TRUE(Classify("CALL ro_p(); CALL other_p()").several_routines);
+  EXPECT_TRUE(Classify("CALL ro_p(other_f(1))").several_routines);
+  EXPECT_FALSE(Classify("CALL ro_p(1)").several_routines);
+  EXPECT_TRUE(Classify("CALL p()").procedural);
+  EXPECT_TRUE(Classify("BEGIN NOT ATOMIC SELECT 1; END").procedural);
+  EXPECT_TRUE(Classify("IF 1 THEN SELECT 1; END IF").procedural);
+  EXPECT_FALSE(Classify("SELECT my_func(1)").procedural);
+  EXPECT_FALSE(Classify("BEGIN").procedural);
+}
+
+TEST(AnalyzerClassifier, QuotedBuiltinIsStillTheBuiltin) {
+  const Classification c = Classify("SELECT `get_lock`('a', 1)");
+  EXPECT_TRUE(c.primary_reasons.Has(PrimaryReason::kUserLock));
+  EXPECT_FALSE(c.primary_reasons.Has(PrimaryReason::kStoredRoutine));
+  EXPECT_TRUE(Classify("SELECT `LAST_INSERT_ID`()").primary_reasons.Has(
+      PrimaryReason::kLastStatementInfo));
+  EXPECT_TRUE(Classify("SELECT `my func`(1)").primary_reasons.Has(PrimaryReason::kStoredRoutine));
+}
+
+TEST(AnalyzerClassifier, ConstantUserVariableValues) {
+  for (const char* sql : {"SET @a = 1", "SET @a := -2.5, @b = 'x'", "SET @n = NULL",
+                          "SET @t = TRUE, @f = false", "SET @h = 0x1F, @x = X'1F', @b = b'1'",
+                          "SET @u = _utf8mb4'caf\xc3\xa9'", "SET @s = 'a' /* c */",
+                          "SET NAMES utf8mb4, @a = 1", "SET @a = 1 + 2"}) {
+    EXPECT_TRUE(Classify(sql).user_variables_constant) << sql;
+  }
+  for (const char* sql : {"SET @a = NOW()", "SET @a = @b", "SET @a = 1, @b = @a",
+                          "SET @a = (SELECT 1)", "SET @a = @@sql_mode", "SET @a = 'x' COLLATE latin1_bin",
+                          "SET @a = CONCAT('a', 'b')", "SET @a = 1; SET @b = RAND()"}) {
+    EXPECT_FALSE(Classify(sql).user_variables_constant) << sql;
+  }
+}
+
 TEST(AnalyzerClassifier, AutocommitValues) {
   EXPECT_EQ(Classify("SET autocommit=0").autocommit, 0);
   EXPECT_EQ(Classify("SET autocommit = 1").autocommit, 1);

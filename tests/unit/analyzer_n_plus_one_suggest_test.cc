@@ -194,7 +194,8 @@ TEST(NPlusOneSuggest, ManyToManyIsPrefetchRelatedFromEitherSide) {
 TEST(NPlusOneSuggest, CountPerObjectIsAnnotate) {
   EXPECT_EQ(Fix(FindingKind::kNPlusOne, kItemCount, kOrders),
             "consider .annotate(orderitem_count=Count('orderitem')) on the queryset that loads "
-            "shop_order instead of one COUNT per row (plain SQL: one query with GROUP BY "
+            "shop_order instead of one COUNT per row (Django's default query name; use the "
+            "related_name if the ForeignKey sets one) (plain SQL: one query with GROUP BY "
             "shop_orderitem.order_id)");
 }
 

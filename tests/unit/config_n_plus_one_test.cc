@@ -96,6 +96,50 @@ TEST(NPlusOneOptionsTest, BadValuesNameTheFlag) {
   }
 }
 
+TEST(NPlusOneOptionsTest, EveryDetectorThresholdHasAFlag) {
+  absl::StatusOr<CommandLine> cl = Parse(
+      {"--user", "app:pw", "--n-plus-one-min-total-time", "0.2", "--n-plus-one-min-repeats-fast", "30",
+       "--n-plus-one-min-distinct-values", "4", "--n-plus-one-min-duplicates", "6",
+       "--n-plus-one-cycle-min-length", "3", "--n-plus-one-cycle-max-length", "5",
+       "--n-plus-one-cycle-min-repeats", "7", "--n-plus-one-batch-min-literals", "50",
+       "--n-plus-one-batch-max-avg-rows", "1000", "--n-plus-one-top-fingerprints", "9",
+       "--n-plus-one-max-fingerprints", "64"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  const analyzer::NPlusOneOptions d = DetectorOptionsFrom(cl->config);
+  EXPECT_EQ(d.min_total_ns, 200'000'000);
+  EXPECT_EQ(d.min_repeats_fast, 30u);
+  EXPECT_EQ(d.min_distinct_values, 4u);
+  EXPECT_EQ(d.min_duplicates, 6u);
+  EXPECT_EQ(d.min_cycle_length, 3u);
+  EXPECT_EQ(d.max_cycle_length, 5u);
+  EXPECT_EQ(d.min_cycle_repeats, 7u);
+  EXPECT_EQ(d.batch_min_literals, 50u);
+  EXPECT_EQ(d.batch_max_avg_rows, 1000u);
+  EXPECT_EQ(d.top_fingerprints, 9u);
+  EXPECT_EQ(d.max_fingerprints_per_unit, 64u);
+  // 0 s turns the time gate off (every loop of min-repeats counts).
+  cl = Parse({"--user", "app:pw", "--n-plus-one-min-total-time", "0"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(DetectorOptionsFrom(cl->config).min_total_ns, 0);
+  // Out of range, or a cycle range that is empty.
+  for (std::vector<const char*> bad :
+       {std::vector<const char*>{"--n-plus-one-cycle-max-length", "9"},
+        {"--n-plus-one-cycle-min-length", "1"},
+        {"--n-plus-one-min-duplicates", "1"},
+        {"--n-plus-one-max-fingerprints", "2"},
+        {"--n-plus-one-min-total-time", "-1"}}) {
+    std::vector<const char*> argv = {"querylens", "--user", "app:pw"};
+    argv.insert(argv.end(), bad.begin(), bad.end());
+    absl::StatusOr<CommandLine> r = ParseCommandLine(int(argv.size()), argv.data(), TestEnv());
+    EXPECT_THAT(ErrorOf(r.status()), HasSubstr("--n-plus-one-")) << bad[0] << " " << bad[1];
+  }
+  // An empty cycle range is caught when the whole configuration is checked.
+  Config c = RunnableConfig();
+  c.n_plus_one_cycle_min_length = 6;
+  c.n_plus_one_cycle_max_length = 4;
+  EXPECT_THAT(ErrorOf(Validate(c)), HasSubstr("--n-plus-one-cycle-max-length"));
+}
+
 TEST(NPlusOneOptionsTest, YamlKeysAndLists) {
   YamlFile file("n_plus_one.yaml",
                 "primary: db1:3306\n"
@@ -175,6 +219,19 @@ TEST(NPlusOneOptionsTest, SinkOptionsFollowTheConfig) {
   EXPECT_EQ(defaults.min_repeats, analyzer::NPlusOneOptions{}.min_repeats);
   EXPECT_EQ(defaults.min_repeats_fast, analyzer::NPlusOneOptions{}.min_repeats_fast);
   EXPECT_EQ(defaults.unit_idle_gap_ns, analyzer::NPlusOneOptions{}.unit_idle_gap_ns);
+  const analyzer::NPlusOneOptions a;
+  EXPECT_EQ(defaults.unit_max_age_ns, a.unit_max_age_ns);
+  EXPECT_EQ(defaults.min_total_ns, a.min_total_ns);
+  EXPECT_EQ(defaults.min_distinct_values, a.min_distinct_values);
+  EXPECT_EQ(defaults.batch_min_literals, a.batch_min_literals);
+  EXPECT_EQ(defaults.batch_max_avg_rows, a.batch_max_avg_rows);
+  EXPECT_EQ(defaults.min_duplicates, a.min_duplicates);
+  EXPECT_EQ(defaults.min_cycle_length, a.min_cycle_length);
+  EXPECT_EQ(defaults.max_cycle_length, a.max_cycle_length);
+  EXPECT_EQ(defaults.min_cycle_repeats, a.min_cycle_repeats);
+  EXPECT_EQ(defaults.max_unit_statements, a.max_unit_statements);
+  EXPECT_EQ(defaults.top_fingerprints, a.top_fingerprints);
+  EXPECT_EQ(defaults.max_fingerprints_per_unit, a.max_fingerprints_per_unit);
 }
 
 }  // namespace

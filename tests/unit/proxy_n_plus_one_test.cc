@@ -90,7 +90,7 @@ TEST(NPlusOneCaptureTest, CapturesCallSiteAndLiteralsAsOwnedCopies) {
   analyzer::SqlCommenterTags tags;
   ASSERT_TRUE(analyzer::ParseSqlCommenter(sql, &tags));
   NPlusOneCapture c;
-  c.Capture(tags, sql);
+  c.Capture(tags, analyzer::SummarizeLiterals(sql));
   sql.assign(sql.size(), 'x');  // the capture must not point into the statement
   EXPECT_EQ(c.route, "items/");
   EXPECT_EQ(c.controller, "item_list");
@@ -123,7 +123,8 @@ Config SinkConfig() {
 
 TEST(NPlusOneSinkTest, CountsDeduplicatesAndKeepsLoggedFindings) {
   WorkerMetrics m;
-  NPlusOneSink sink(SinkConfig(), 3, &m);
+  SharedNPlusOneReporter reporter(ReporterOptionsFrom(SinkConfig()));
+  NPlusOneSink sink(SinkConfig(), 3, &m, &reporter);
   std::vector<NPlusOneFinding>* out = sink.scratch();
   out->push_back(Finding(FindingKind::kNPlusOne, 1));
   out->push_back(Finding(FindingKind::kNPlusOne, 1));  // same key: suppressed
@@ -151,11 +152,34 @@ TEST(NPlusOneSinkTest, CountsDeduplicatesAndKeepsLoggedFindings) {
   EXPECT_LT(recent[0].sequence, recent[1].sequence);
 }
 
+TEST(NPlusOneSinkTest, WorkersShareOneDeduplication) {
+  // The same loop served by two workers' sessions is logged once per interval.
+  SharedNPlusOneReporter reporter(ReporterOptionsFrom(Config{}));
+  WorkerMetrics m0, m1;
+  NPlusOneSink sink0(Config{}, 0, &m0, &reporter);
+  NPlusOneSink sink1(Config{}, 1, &m1, &reporter);
+  std::vector<NPlusOneFinding>* out = sink0.scratch();
+  out->push_back(Finding(FindingKind::kNPlusOne, 1));
+  sink0.Submit(out);
+  out = sink1.scratch();
+  out->push_back(Finding(FindingKind::kNPlusOne, 1));
+  sink1.Submit(out);
+  EXPECT_EQ(m0.n_plus_one_decisions(ReportDecision::kReport), 1u);
+  EXPECT_EQ(m1.n_plus_one_decisions(ReportDecision::kSuppressed), 1u);
+  // Both count the finding itself.
+  EXPECT_EQ(m0.n_plus_one_findings(FindingKind::kNPlusOne, Confidence::kHigh), 1u);
+  EXPECT_EQ(m1.n_plus_one_findings(FindingKind::kNPlusOne, Confidence::kHigh), 1u);
+  std::vector<RecentFinding> recent;
+  sink1.CopyRecent(&recent);
+  EXPECT_TRUE(recent.empty());
+}
+
 TEST(NPlusOneSinkTest, RecentFindingsAreBounded) {
   WorkerMetrics m;
   Config c;
   c.n_plus_one_dedup_interval_s = 0;  // every finding is logged
-  NPlusOneSink sink(c, 0, &m);
+  SharedNPlusOneReporter reporter(ReporterOptionsFrom(c));
+  NPlusOneSink sink(c, 0, &m, &reporter);
   for (uint64_t i = 0; i < kRecentFindings + 5; ++i) {
     std::vector<NPlusOneFinding>* out = sink.scratch();
     out->push_back(Finding(FindingKind::kNPlusOne, 100 + i));
@@ -185,7 +209,8 @@ analyzer::NPlusOneInput Lookup(int64_t start_ns, uint64_t id, uint64_t digest, s
 
 TEST(NPlusOneSinkTest, PollReportsIdleUnitsOfSessionsNotBusy) {
   WorkerMetrics m;
-  NPlusOneSink sink(Config{}, 0, &m);
+  SharedNPlusOneReporter reporter(ReporterOptionsFrom(Config{}));
+  NPlusOneSink sink(Config{}, 0, &m, &reporter);
   analyzer::NPlusOneDetector detector(sink.detector_options());
   sink.Watch(&detector, 9);
   std::vector<NPlusOneFinding> findings;

@@ -148,23 +148,60 @@ TEST(RoutePlanner, HintPrimaryBeatsEverythingButReadOnlyTransaction) {
   });
 }
 
-TEST(RoutePlanner, ReadOnlyTransactionKeepsEverythingOnTheReplica) {
-  // The server answers writes with 1792; moving them would break the transaction.
-  const char* statements[] = {
+TEST(RoutePlanner, ReadOnlyTransactionKeepsItsReadsAndEndOnTheReplica) {
+  // Reads, the statements about the last one, COMMIT/ROLLBACK/savepoints and
+  // writes (answered with 1792, as the server would) stay in the transaction.
+  const char* stay[] = {
       "SELECT * FROM t", "INSERT INTO t VALUES (1)", "SELECT * FROM t FOR UPDATE",
-      "SHOW WARNINGS",   "COMMIT",                   "ROLLBACK",
-      "SELECT GET_LOCK('a', 1)",
+      "COMMIT",          "ROLLBACK",                 "SAVEPOINT a",
+      "ROLLBACK TO a",   "RELEASE SAVEPOINT a",      "START TRANSACTION READ ONLY",
   };
-  for (const char* sql : statements) {
+  for (const char* sql : stay) {
     RunCases({
         {.label = "in RO transaction", .sql = sql, .in_transaction = true,
          .transaction_on_replica = true, .want_replica = true,
          .want = RouteReason::kReadOnlyTransaction},
-        {.label = "in RO transaction, pinned, recent write, no usable replica", .sql = sql,
+        {.label = "in RO transaction, recent write, no usable replica", .sql = sql,
          .rule = RouteTarget::kPrimary, .in_transaction = true, .transaction_on_replica = true,
-         .autocommit = false, .pinned = true, .recent_write = true, .replica_usable = false,
+         .autocommit = false, .recent_write = true, .replica_usable = false,
          .want_replica = true, .want = RouteReason::kReadOnlyTransaction},
     });
+  }
+  RunCases({
+      {.label = "SHOW WARNINGS after a read in the transaction", .sql = "SHOW WARNINGS",
+       .transaction_on_replica = true, .last_on_replica = true, .want_replica = true,
+       .want = RouteReason::kReadOnlyTransaction},
+      // A pin taken inside the transaction moves its reads, never its writes.
+      {.label = "pinned read", .sql = "SELECT * FROM tmp", .transaction_on_replica = true,
+       .pinned = true, .want = RouteReason::kPinned},
+      {.label = "pinned write", .sql = "INSERT INTO t VALUES (1)", .transaction_on_replica = true,
+       .pinned = true, .want_replica = true, .want = RouteReason::kReadOnlyTransaction},
+  });
+  // Session state is learned on the primary (and replayed on the replica
+  // before its next statement); locks, temporary tables, routines and what
+  // ends the transaction implicitly belong to the primary.
+  const char* leave[] = {
+      "USE reporting",        "SET NAMES latin1",        "SET @a = 1",
+      "SET time_zone = '+00:00'", "SELECT GET_LOCK('a', 1)", "CREATE TEMPORARY TABLE tmp (a INT)",
+      "CALL p()",             "BEGIN",                   "START TRANSACTION",
+      "CREATE TABLE x (a INT)", "LOCK TABLES t READ",    "SELECT LAST_INSERT_ID()",
+  };
+  for (const char* sql : leave) {
+    RunCases({{.label = "leaves the RO transaction", .sql = sql, .transaction_on_replica = true,
+               .last_on_replica = true, .want = RouteReason::kNotARead}});
+  }
+}
+
+TEST(RoutePlanner, WhatEndsAReadOnlyTransaction) {
+  analyzer::StatementClassifier classifier;
+  for (const char* sql : {"BEGIN", "START TRANSACTION", "START TRANSACTION READ WRITE",
+                          "XA START 'x'", "CREATE TABLE x (a INT)", "DROP TABLE x",
+                          "LOCK TABLES t READ"}) {
+    EXPECT_TRUE(EndsReadOnlyTransaction(classifier.Classify(sql))) << sql;
+  }
+  for (const char* sql : {"SELECT 1", "COMMIT", "USE db", "SET NAMES utf8mb4", "SAVEPOINT a",
+                          "START TRANSACTION READ ONLY", "INSERT INTO t VALUES (1)"}) {
+    EXPECT_FALSE(EndsReadOnlyTransaction(classifier.Classify(sql))) << sql;
   }
 }
 
@@ -321,7 +358,7 @@ TEST(RoutePlanner, RulesHintsAndRecentWrites) {
 TEST(RoutePlanner, ReplicaHintAndRuleLiftStoredRoutineReadsOnly) {
   // Reads the classifier keeps on the primary only because it cannot see
   // inside a routine: an explicit hint or rule may send them to a replica.
-  const char* liftable[] = {"CALL proc()", "SELECT my_func(1)", "SELECT shop.order_total(7)",
+  const char* liftable[] = {"SELECT my_func(1)", "SELECT shop.order_total(7)",
                             "SELECT a FROM t WHERE my_udf(a) > 1"};
   for (const char* sql : liftable) {
     RunCases({
@@ -335,6 +372,16 @@ TEST(RoutePlanner, ReplicaHintAndRuleLiftStoredRoutineReadsOnly) {
          .want = RouteReason::kRecentWrite},
         {.label = "routine, replica hint, recent write", .sql = sql, .hint = kHintReplica,
          .recent_write = true, .want_replica = true, .want = RouteReason::kHintReplica},
+    });
+  }
+  // CALL and compound statements: a hint on the one statement may lift them,
+  // a rule (matching many statements) never does.
+  for (const char* sql : {"CALL proc()", "BEGIN NOT ATOMIC SELECT 1; END"}) {
+    RunCases({
+        {.label = "procedural with replica hint", .sql = sql, .hint = kHintReplica,
+         .want_replica = true, .want = RouteReason::kHintReplica},
+        {.label = "procedural with replica rule", .sql = sql, .rule = RouteTarget::kReplica,
+         .want = RouteReason::kNotARead},
     });
   }
   // Writes, locking reads and anything with another tie to the primary never move.
@@ -503,9 +550,16 @@ TEST(RoutePlannerPins, EachKind) {
       {"HANDLER t OPEN", {PinReason::kHandler}},
       {"SELECT NEXTVAL(s)", {PinReason::kSequence}},
       {"INSERT INTO t (id, a) VALUES (NEXT VALUE FOR s, 1)", {PinReason::kSequence}},
-      {"SET @x = 1", {PinReason::kUserVariable}},
-      {"SET @a := 1, @b = 'x'", {PinReason::kUserVariable}},
+      // Constants are replayed (no pin); values the server computes pin.
+      {"SET @n = @n + 1", {PinReason::kUserVariable}},
+      {"SET @t = NOW()", {PinReason::kUserVariable}},
+      {"SET @a = 1, @b = @a", {PinReason::kUserVariable}},
+      {"SET @c = (SELECT COUNT(*) FROM t)", {PinReason::kUserVariable}},
+      {"SET @s = 'x' COLLATE utf8mb4_bin", {PinReason::kUserVariable}},
       {"SET @id = LAST_INSERT_ID()", {PinReason::kUserVariable}},
+      {"CALL p(@out)", {PinReason::kStoredRoutine}},
+      {"CALL proc()", {PinReason::kStoredRoutine}},
+      {"BEGIN NOT ATOMIC CREATE TEMPORARY TABLE tmp (a INT); END", {PinReason::kStoredRoutine}},
       {"SELECT a INTO @a FROM t WHERE id = 1", {PinReason::kUserVariable}},
       {"SELECT @rownum := @rownum + 1 AS n, a FROM t", {PinReason::kUserVariable}},
       {"UPDATE t SET a = (@x := @x + 1)", {PinReason::kUserVariable}},
@@ -520,7 +574,8 @@ TEST(RoutePlannerPins, EachKind) {
 TEST(RoutePlannerPins, NothingPinsForOrdinaryStatements) {
   const char* statements[] = {
       "SELECT 1",          "INSERT INTO t VALUES (1)", "SELECT * FROM t FOR UPDATE",
-      "CALL proc()",       "SELECT my_func(1)",        "SHOW WARNINGS",
+      "SET @x = 1",        "SELECT my_func(1)",        "SHOW WARNINGS",
+      "SET @a := 1, @b = 'x', @c = NULL, @d = -2.5e3, @e = TRUE", "SET @h = X'1F', @u = _utf8mb4'é'",
       "SELECT FOUND_ROWS()", "SET NAMES utf8mb4",      "SET autocommit = 0",
       "SET SESSION sql_mode = 'ANSI'", "START TRANSACTION READ ONLY", "COMMIT",
       "CREATE TABLE x (a INT)", "FOO BAR",
@@ -540,6 +595,12 @@ TEST(RoutePlannerHint, Finds) {
   EXPECT_EQ(FindRouteHint("SELECT 1 /* querylens:replica */"), RouteHint::kReplica);
   EXPECT_EQ(FindRouteHint("SELECT 1 -- querylens:primary"), RouteHint::kPrimary);
   EXPECT_EQ(FindRouteHint("SELECT /*querylens:replica*/ 1"), RouteHint::kReplica);
+  EXPECT_EQ(FindRouteHint("SELECT 1 # querylens:replica"), RouteHint::kReplica);
+  // Outside a comment it is the application's data, not a hint.
+  EXPECT_EQ(FindRouteHint("SELECT * FROM posts WHERE body LIKE '%querylens:replica%'"),
+            RouteHint::kNone);
+  EXPECT_EQ(FindRouteHint("SELECT /* x */ 'querylens:primary'"), RouteHint::kNone);
+  EXPECT_EQ(FindRouteHint("SELECT 1 -- x\n, 'querylens:primary'"), RouteHint::kNone);
   // The target word ignores case.
   EXPECT_EQ(FindRouteHint("/* querylens:PRIMARY */ SELECT 1"), RouteHint::kPrimary);
   EXPECT_EQ(FindRouteHint("/* querylens:Replica */ SELECT 1"), RouteHint::kReplica);

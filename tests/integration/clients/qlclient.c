@@ -8,8 +8,8 @@
  * CALL with several result sets.
  *
  * Usage: qlclient HOST PORT USER PASSWORD DB SCENARIO
- *   scenarios: prepared, longdata, cursor, change_user, change_user_fail, reset, misc,
- *              multi, infile, auth
+ *   scenarios: prepared, prepared_schema, longdata, cursor, change_user,
+ *              change_user_fail, reset, misc, multi, infile, auth
  * Environment: QL_SSL_CA=FILE  use TLS and verify the server against FILE
  *              QL_TIMEOUT=SEC  connect/read/write timeout (default 30)
  *
@@ -475,6 +475,40 @@ static int scenario_prepared(MYSQL *m) {
 
 /* COM_STMT_SEND_LONG_DATA, including a value larger than 16 MiB that comes
    back as a multi-frame binary row. */
+/* A statement resolves its tables in the schema of its PREPARE: after
+ * COM_INIT_DB of another schema (the integration tests' ql_st_other, which
+ * has its own st_t) it still reads the first schema's st_t, wherever it
+ * executes. */
+static int scenario_prepared_schema(MYSQL *m) {
+  MYSQL_STMT *s = prepare(m, "SELECT v FROM st_t WHERE id = ?");
+  if (!s) return 2;
+  if (mysql_select_db(m, "ql_st_other")) die("select_db ql_st_other", m);
+  query(m, "SELECT DATABASE()");
+  int id = 1;
+  MYSQL_BIND p;
+  memset(&p, 0, sizeof p);
+  p.buffer_type = MYSQL_TYPE_LONG;
+  p.buffer = &id;
+  if (mysql_stmt_bind_param(s, &p)) die_stmt("bind_param", s);
+  for (int round = 0; round < 3; round++) {
+    if (mysql_stmt_execute(s)) {
+      print_stmt_err("execute", s);
+      continue;
+    }
+    stmt_print_rows(s);
+  }
+  /* Prepared in the other schema: its st_t. */
+  MYSQL_STMT *t = prepare(m, "SELECT v FROM st_t WHERE id = ?");
+  if (!t) return 2;
+  if (mysql_select_db(m, g_db)) die("select_db", m);
+  if (mysql_stmt_bind_param(t, &p)) die_stmt("bind_param", t);
+  if (mysql_stmt_execute(t)) print_stmt_err("execute", t);
+  else stmt_print_rows(t);
+  mysql_stmt_close(s);
+  mysql_stmt_close(t);
+  return 0;
+}
+
 static int scenario_longdata(MYSQL *m) {
   must(m, "DROP TABLE IF EXISTS ql_ld");
   must(m, "CREATE TABLE ql_ld (id INT PRIMARY KEY, t TEXT, b LONGBLOB)");
@@ -955,6 +989,7 @@ int main(int argc, char **argv) {
   int rc;
   if (strcmp(scenario, "prepared") == 0) rc = scenario_prepared(m);
   else if (strcmp(scenario, "longdata") == 0) rc = scenario_longdata(m);
+  else if (strcmp(scenario, "prepared_schema") == 0) rc = scenario_prepared_schema(m);
   else if (strcmp(scenario, "cursor") == 0) rc = scenario_cursor(m);
   else if (strcmp(scenario, "change_user") == 0) rc = scenario_change_user(m);
   else if (strcmp(scenario, "change_user_fail") == 0) rc = scenario_change_user_fail(m);
