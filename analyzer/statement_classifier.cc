@@ -255,6 +255,12 @@ void StatementClassifier::ScanToken(const Token& t) {
                                  "error_count", "last_gtid", "insert_id"}) {
         if (EqualsLower(name, v)) reasons_.Add(PrimaryReason::kLastStatementInfo);
       }
+      // Connectors that check where they are (Connector/J's failover,
+      // Django's health checks) must see the primary's answer: the proxy
+      // stands in for it, and a replica says read_only = 1.
+      for (std::string_view v : {"read_only", "innodb_read_only", "super_read_only"}) {
+        if (EqualsLower(name, v)) reasons_.Add(PrimaryReason::kServerAdmin);
+      }
       return;
     }
     case TokenKind::kOperator:

@@ -26,11 +26,6 @@
 
 namespace ql::proxy {
 
-struct WorkerHandle {
-  asio::io_context* io = nullptr;
-  WorkerContext* context = nullptr;
-};
-
 // One live client session, as /api/sessions shows it.
 struct SessionReport {
   int worker = 0;

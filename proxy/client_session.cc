@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "analyzer/kill_statement.h"
 #include "protocol/constants.h"
 #include "protocol/generic_packets.h"
 #include "proxy/logging.h"
@@ -40,7 +41,7 @@ ClientSession::ClientSession(WorkerContext& worker, tcp::socket socket)
                Seconds(c.client_idle_timeout_s)};
   connection_id_ = worker.NextConnectionId();
   peer_ = client_->remote_address();
-  worker_.sessions.Register(connection_id_, {&peer_, &user_, &schema_, &current_, &held_[kPrimarySlot].conn, &pins_});
+  worker_.sessions.Register(connection_id_, {&peer_, &user_, &schema_, &current_, &held_[kPrimarySlot].conn, &pins_, this});
   error_code ignored;
   client_->socket().set_option(tcp::no_delay(true), ignored);
   if (worker_.n_plus_one.enabled()) {
@@ -150,6 +151,15 @@ awaitable<bool> ClientSession::ServeCommand() {
     case Command::kStmtSendLongData:
     case Command::kStmtFetch:
       co_return co_await ForwardStatementCommand(packet, info);
+    case Command::kProcessKill: {
+      absl::StatusOr<uint32_t> id = protocol::DecodeProcessKill(packet);
+      if (!id.ok()) {
+        QueueError(MalformedPacket("COM_PROCESS_KILL"), reply_seq);
+        co_await FlushQueued();
+        co_return false;
+      }
+      co_return co_await Kill(analyzer::KillStatement{false, *id}, reply_seq);
+    }
     default:
       co_return co_await Forward(packet, info);
   }
@@ -172,6 +182,12 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
                                      command_wall_start_ns_);
   const uint8_t seq = reader_.first_sequence_id();
   const uint8_t reply_seq = reader_.next_sequence_id();
+  if (is_statement && info.command == Command::kQuery &&
+      absl::StartsWith(current_.fingerprint, "kill ")) {
+    std::optional<analyzer::KillStatement> kill =
+        analyzer::ParseKillStatement(protocol::AsStringView(packet.subspan(1)), dialect_);
+    if (kill) co_return co_await Kill(*kill, reply_seq);
+  }
   const int slot = ChooseSlot(is_statement);
   co_return co_await SendAndRelay(packet, info, slot, seq, reply_seq, is_statement);
 }
@@ -241,6 +257,7 @@ awaitable<bool> ClientSession::SendAndRelay(ByteSpan packet, const protocol::Com
     }
     uint8_t send_seq = seq;
     if (slot == kReplicaSlot) worker_.replicas.StatementStarted(replica_backend_);
+    running_slot_ = slot;
     error_code write_ec = co_await backend.WritePacket(to_send, send_seq);
     RelayResult result;
     if (write_ec) {
@@ -251,12 +268,14 @@ awaitable<bool> ClientSession::SendAndRelay(ByteSpan packet, const protocol::Com
       tracker_.Start(info.response, held.conn->capabilities());
       if (tracker_.done()) {
         if (slot == kReplicaSlot) worker_.replicas.StatementEnded(replica_backend_);
+        running_slot_ = -1;
         AfterResponse(info, packet, slot);
         co_return true;
       }
       result = co_await relay_.Relay(backend, *client_, tracker_, timeouts_, reply_seq);
     }
     if (slot == kReplicaSlot) worker_.replicas.StatementEnded(replica_backend_);
+    running_slot_ = -1;
     held.idle_since = Clock::now();
     switch (result.status) {
       case RelayStatus::kComplete:
@@ -460,10 +479,10 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
     pins_.Remove(PinReason::kLockTables);
     pins.Remove(PinReason::kLockTables);
   }
-  if (c.session_changes.Has(analyzer::SessionChange::kSetSessionVariable) &&
-      absl::StrContains(absl::AsciiStrToLower(absl::string_view(text.data(), text.size())),
-                        "sql_mode")) {
-    sql_mode_unknown_ = true;
+  if (c.session_changes.Has(analyzer::SessionChange::kSetSessionVariable)) {
+    const std::string lower = absl::AsciiStrToLower(absl::string_view(text.data(), text.size()));
+    if (absl::StrContains(lower, "sql_mode")) sql_mode_unknown_ = true;
+    if (absl::StrContains(lower, "sql_log_bin")) pins.Add(PinReason::kNoBinlog);
   }
   if (c.statement_class == analyzer::StatementClass::kSessionState &&
       !c.session_changes.empty()) {

@@ -16,6 +16,7 @@
 #include "protocol/command.h"
 #include "protocol/framing.h"
 #include "protocol/response_tracker.h"
+#include "analyzer/kill_statement.h"
 #include "proxy/asio.h"
 #include "proxy/backend_connection.h"
 #include "proxy/backend_pool.h"
@@ -44,6 +45,15 @@ struct HeldBackend {
   Clock::time_point idle_since;
 };
 
+// What a KILL finds of the session it names.
+struct KillLookup {
+  bool found = false;    // a live session has that id
+  bool owner = false;    // of the killer's user
+  bool running = false;  // a command is in flight on `backend`, as `thread_id`
+  BackendAddress backend;
+  uint32_t thread_id = 0;
+};
+
 enum class SlotOutcome : uint8_t {
   kReady,
   kRetryOnPrimary,  // a replica could not serve; nothing was sent to the client
@@ -57,6 +67,11 @@ class ClientSession {
   ~ClientSession();
 
   awaitable<void> Run();
+
+  // On this session's own thread, for a KILL of its id by another session
+  // of `killer_user` (client_kill.cc): where its statement runs, if one
+  // does; unless `query_only`, closes this session's client connection.
+  KillLookup OnKill(const std::string& killer_user, bool query_only);
 
  private:
   static constexpr int kPrimarySlot = 0;
@@ -106,6 +121,9 @@ class ClientSession {
   void ResetNPlusOne();
   bool SessionSurvivesReconnect() const;
   awaitable<error_code> SendOk(uint8_t seq);
+
+  // KILL of a connection id (client_kill.cc).
+  awaitable<bool> Kill(analyzer::KillStatement kill, uint8_t reply_seq);
 
   // Backends and routing (client_routing.cc).
   // Routes the statement in current_/classification_ (or, when not a
@@ -197,6 +215,7 @@ class ClientSession {
   // Client id of the COM_STMT_* command in flight (0: none): its statement
   // id is rewritten for the connection that serves it.
   uint32_t statement_command_id_ = 0;
+  int running_slot_ = -1;  // the slot whose connection runs the command in flight
   std::vector<SyncStep> sync_steps_;
   // Null with --n-plus-one off; registered with the worker's sink for polling.
   std::unique_ptr<analyzer::NPlusOneDetector> n_plus_one_;

@@ -53,6 +53,14 @@ MysqlError PacketsOutOfOrder() {
   return {errc::kNetPacketsOutOfOrder, "08S01", "Got packets out of order"};
 }
 
+MysqlError NoSuchThread(uint32_t id) {
+  return {errc::kNoSuchThread, "HY000", absl::StrCat("Unknown thread id: ", id)};
+}
+
+MysqlError NotOwnerOfThread(uint32_t id) {
+  return {errc::kNotOwnerOfThread, "HY000", absl::StrCat("You are not owner of thread ", id)};
+}
+
 protocol::Bytes EncodeError(const MysqlError& e) {
   protocol::Bytes out;
   protocol::EncodeErr(out, e.code, e.sql_state, e.message);

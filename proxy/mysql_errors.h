@@ -32,6 +32,9 @@ inline constexpr uint16_t kBackendUnreachable = 1429;   // HY000 ER_CONNECT_TO_F
 inline constexpr uint16_t kBackendLost = 1927;          // 70100 ER_CONNECTION_KILLED
 inline constexpr uint16_t kTooManyConnections = 1040;  // 08004
 inline constexpr uint16_t kUnknownError = 1105;         // HY000
+inline constexpr uint16_t kNoSuchThread = 1094;         // HY000 ER_NO_SUCH_THREAD
+inline constexpr uint16_t kNotOwnerOfThread = 1095;     // HY000 ER_KILL_DENIED_ERROR
+inline constexpr uint16_t kQueryInterrupted = 1317;     // 70100 ER_QUERY_INTERRUPTED
 inline constexpr uint16_t kMalformedPacket = 2027;      // HY000
 // CR_SERVER_LOST: what the client library reports when the connection drops
 // in the middle of a response. Recorded in statistics only, never sent.
@@ -48,6 +51,10 @@ MysqlError PoolExhausted(std::string_view backend, size_t max, double waited_s);
 MysqlError MalformedPacket(std::string_view what);
 MysqlError PacketTooLarge();
 MysqlError PacketsOutOfOrder();
+// KILL of a connection id that no session of this proxy has, or that
+// belongs to another user.
+MysqlError NoSuchThread(uint32_t id);
+MysqlError NotOwnerOfThread(uint32_t id);
 
 // The ERR payload (no frame header) for an error.
 protocol::Bytes EncodeError(const MysqlError& e);

@@ -26,8 +26,9 @@ enum class PinReason : uint8_t {
   kSessionHistory,     // more session settings than the proxy replays
   kSequence,           // NEXTVAL(): LASTVAL() must see it
   kStoredRoutine,      // CALL, BEGIN NOT ATOMIC: may leave any session state behind
+  kNoBinlog,           // SET sql_log_bin = 0: the session's writes never reach a replica
 };
-inline constexpr int kPinReasonCount = 9;
+inline constexpr int kPinReasonCount = 10;
 using PinReasons = analyzer::EnumSet<PinReason>;
 
 std::string_view PinReasonName(PinReason r);  // "temporary_table", ...

@@ -200,6 +200,7 @@ absl::Status Server::Run() {
   std::signal(SIGPIPE, SIG_IGN);
   std::vector<WorkerHandle> handles;
   for (auto& w : workers_) handles.push_back({&w->io, &w->context});
+  for (auto& w : workers_) w->context.peers = handles;
   // The backend monitor feeds every worker's WorkerContext::health.
   auto monitor = StartBackendMonitor(shared_, handles);
   if (!monitor.ok()) return monitor.status();

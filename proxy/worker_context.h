@@ -51,6 +51,16 @@ struct SharedState {
   std::unique_ptr<SharedNPlusOneReporter> n_plus_one_reporter;
 };
 
+class ClientSession;
+struct WorkerContext;
+
+// One worker as the others (and the admin thread) reach it: handlers posted
+// to `io` run on that worker's thread, the only one that may touch `context`.
+struct WorkerHandle {
+  asio::io_context* io = nullptr;
+  WorkerContext* context = nullptr;
+};
+
 // Where /api/sessions finds what a live client session is doing. The pointees
 // belong to the session, which registers in its constructor and unregisters
 // in its destructor, so they outlive the registration; they are read only on
@@ -62,6 +72,7 @@ struct SessionRefs {
   const StatementIdentity* statement = nullptr;  // the statement in flight (or the last one)
   const std::unique_ptr<BackendConnection>* backend = nullptr;  // *backend null: none held
   const PinReasons* pins = nullptr;  // why the session is bound to the primary
+  ClientSession* session = nullptr;  // for KILL from another session (client_kill.cc)
 };
 
 // The live sessions of one worker, by connection id. Registration costs one
@@ -157,6 +168,9 @@ struct WorkerContext {
   // once the worker's io_context exists).
   std::unique_ptr<BackendPool> pool;
   ReplicaSelector replicas;
+  // Every worker, this one included, by worker_index (set before the
+  // threads start; read-only after): KILL finds the session of an id.
+  std::vector<WorkerHandle> peers;
 };
 
 }  // namespace ql::proxy

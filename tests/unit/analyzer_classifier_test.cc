@@ -96,6 +96,15 @@ TEST(AnalyzerClassifier, QuotedBuiltinIsStillTheBuiltin) {
   EXPECT_TRUE(Classify("SELECT `my func`(1)").primary_reasons.Has(PrimaryReason::kStoredRoutine));
 }
 
+TEST(AnalyzerClassifier, ReadOnlyFlagsAreThePrimarys) {
+  // The proxy stands in for the primary: a replica would say read_only = 1.
+  for (const char* sql : {"SELECT @@global.read_only", "SELECT @@read_only, @@innodb_read_only",
+                          "select @@SESSION.super_read_only"}) {
+    EXPECT_FALSE(Classify(sql).ReplicaEligible()) << sql;
+  }
+  EXPECT_TRUE(Classify("SELECT @@port, @@version").ReplicaEligible());
+}
+
 TEST(AnalyzerClassifier, ConstantUserVariableValues) {
   for (const char* sql : {"SET @a = 1", "SET @a := -2.5, @b = 'x'", "SET @n = NULL",
                           "SET @t = TRUE, @f = false", "SET @h = 0x1F, @x = X'1F', @b = b'1'",

@@ -600,6 +600,11 @@ TEST(RoutePlannerHint, Finds) {
   EXPECT_EQ(FindRouteHint("SELECT * FROM posts WHERE body LIKE '%querylens:replica%'"),
             RouteHint::kNone);
   EXPECT_EQ(FindRouteHint("SELECT /* x */ 'querylens:primary'"), RouteHint::kNone);
+  // Linear time on large values full of the tag (a 64 MiB blob must not stall a worker).
+  std::string blob = "INSERT INTO t VALUES ('";
+  for (int i = 0; i < 200000; ++i) blob += "querylens:replica /* ";
+  blob += "')";
+  EXPECT_EQ(FindRouteHint(blob), RouteHint::kNone);
   EXPECT_EQ(FindRouteHint("SELECT 1 -- x\n, 'querylens:primary'"), RouteHint::kNone);
   // The target word ignores case.
   EXPECT_EQ(FindRouteHint("/* querylens:PRIMARY */ SELECT 1"), RouteHint::kPrimary);

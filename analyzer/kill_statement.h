@@ -1,0 +1,25 @@
+// ParseKillStatement: the KILL statements that name a connection by its id,
+// `KILL [HARD | SOFT] [CONNECTION | QUERY] <id>`. A client knows connection
+// ids from the handshake, so behind the proxy the id is the proxy's own; the
+// proxy must translate it rather than let a backend kill whatever thread
+// happens to carry that number. Pure: no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "analyzer/sql_tokenizer.h"
+
+namespace ql::analyzer {
+
+struct KillStatement {
+  bool query_only = false;  // KILL QUERY: the statement, not the connection
+  uint32_t id = 0;
+};
+
+// nullopt for anything else (KILL USER name, KILL QUERY ID n, several
+// statements, trailing text): those are not about a connection id.
+std::optional<KillStatement> ParseKillStatement(std::string_view sql, SqlDialect dialect = {});
+
+}  // namespace ql::analyzer

@@ -1,0 +1,116 @@
+// KILL [QUERY | CONNECTION] <id> and COM_PROCESS_KILL: the id a client knows
+// is the proxy's own connection id (it came in the proxy's handshake), never
+// a backend's thread id. Forwarded as written, a backend would kill
+// whichever of its threads happens to carry that number. So the proxy finds
+// the session of that id on its worker (ids are `n * workers + worker`),
+// checks that it belongs to the same user, stops the statement it runs with
+// KILL QUERY of the backend thread that runs it, sent on this session's own
+// connection to that backend, and for KILL CONNECTION closes that client
+// connection. Killing another user's session through the proxy is refused
+// (1095), whatever the user's privileges on the servers.
+#include "absl/strings/str_cat.h"
+#include "proxy/backend_exchange.h"
+#include "proxy/client_session.h"
+#include "proxy/logging.h"
+
+namespace ql::proxy {
+namespace {
+
+bool SameBackend(const BackendAddress& a, const BackendAddress& b) {
+  return a.port == b.port && a.host == b.host;
+}
+
+// On the thread of `worker`: the session with connection id `id`, as a KILL
+// by `user` finds it.
+KillLookup LookUpKill(WorkerContext& worker, const analyzer::KillStatement& kill,
+                      const std::string& user) {
+  auto it = worker.sessions.entries().find(kill.id);
+  if (it == worker.sessions.entries().end() || it->second.refs.session == nullptr) return {};
+  return it->second.refs.session->OnKill(user, kill.query_only);
+}
+
+}  // namespace
+
+KillLookup ClientSession::OnKill(const std::string& killer_user, bool query_only) {
+  KillLookup found;
+  found.found = true;
+  found.owner = user_ != nullptr && user_->name == killer_user;
+  if (!found.owner) return found;
+  if (running_slot_ >= 0 && held_[running_slot_].conn) {
+    const BackendConnection& conn = *held_[running_slot_].conn;
+    found.running = true;
+    found.backend = conn.address();
+    found.thread_id = conn.server_connection_id();
+  }
+  if (!query_only) {
+    LogInfo(absl::StrCat("client ", Describe(), ": killed by KILL CONNECTION"));
+    client_->Close();  // the session ends at its next read or write of the client
+  }
+  return found;
+}
+
+awaitable<bool> ClientSession::Kill(analyzer::KillStatement kill, uint8_t reply_seq) {
+  const std::string user = user_ != nullptr ? user_->name : std::string();
+  if (kill.id == connection_id_) {
+    // As on the server: the KILL interrupts itself.
+    if (kill.query_only) {
+      QueueError({errc::kQueryInterrupted, "70100", "Query execution was interrupted"}, reply_seq);
+      co_await FlushQueued();
+      co_return true;
+    }
+    QueueError({errc::kBackendLost, "70100", "Connection was killed"}, reply_seq);
+    co_await FlushQueued();
+    co_return false;
+  }
+  KillLookup found;
+  const size_t owner = kill.id % uint32_t(std::max(worker_.worker_count, 1));
+  if (owner < worker_.peers.size()) {
+    const WorkerHandle peer = worker_.peers[owner];
+    if (peer.context == &worker_) {
+      found = LookUpKill(worker_, kill, user);
+    } else {
+      // Hop to the owner's thread (only it may touch its sessions), look,
+      // hop back; nothing of this session is touched over there.
+      asio::any_io_executor home = co_await asio::this_coro::executor;
+      asio::any_io_executor there = peer.io->get_executor();
+      auto on_peer = asio::bind_executor(there, asio::use_awaitable);
+      co_await asio::post(there, on_peer);
+      found = LookUpKill(*peer.context, kill, user);
+      auto back_home = asio::bind_executor(home, asio::use_awaitable);
+      co_await asio::post(home, back_home);
+    }
+  }
+  if (!found.found || !found.owner) {
+    QueueError(found.found ? NotOwnerOfThread(kill.id) : NoSuchThread(kill.id), reply_seq);
+    co_await FlushQueued();
+    co_return true;
+  }
+  if (found.running) {
+    int slot = -1;
+    if (SameBackend(found.backend, worker_.shared.primary)) {
+      slot = kPrimarySlot;
+    } else if (!held_[kReplicaSlot].conn ||
+               SameBackend(held_[kReplicaSlot].conn->address(), found.backend)) {
+      slot = kReplicaSlot;
+    }
+    SlotOutcome ready = SlotOutcome::kRetryOnPrimary;
+    if (slot >= 0) ready = co_await ReadySlot(slot, reply_seq);
+    if (ready == SlotOutcome::kReady && slot >= 0 && held_[slot].conn &&
+        SameBackend(held_[slot].conn->address(), found.backend)) {
+      const std::string sql = absl::StrCat("KILL QUERY ", found.thread_id);
+      ExchangeResult r = co_await ExchangeQuery(*held_[slot].conn, sql, timeouts_.backend_read);
+      if (r.failed()) held_[slot].conn->MarkBroken();
+      // ERR 1094 here only means the statement finished meanwhile.
+    } else if (ready == SlotOutcome::kErrorQueued || ready == SlotOutcome::kErrorQueuedEnd) {
+      co_await FlushQueued();
+      co_return ready == SlotOutcome::kErrorQueued;
+    } else {
+      LogWarn(absl::StrCat("client ", Describe(), ": KILL ", kill.id, ": its statement runs on ",
+                           found.backend.Name(), ", which this session cannot reach"));
+    }
+  }
+  error_code ec = co_await SendOk(reply_seq);
+  co_return !ec;
+}
+
+}  // namespace ql::proxy

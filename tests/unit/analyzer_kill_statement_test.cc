@@ -1,0 +1,37 @@
+// Tests for analyzer/kill_statement: which KILL statements name a connection
+// id the proxy must translate, and which it leaves alone.
+#include "analyzer/kill_statement.h"
+
+#include "gtest/gtest.h"
+
+namespace ql::analyzer {
+namespace {
+
+TEST(KillStatement, ConnectionAndQueryForms) {
+  struct Case {
+    const char* sql;
+    bool query_only;
+    uint32_t id;
+  };
+  for (const Case& c : {Case{"KILL 42", false, 42}, Case{"kill connection 7", false, 7},
+                        Case{"KILL QUERY 9", true, 9}, Case{"KILL HARD QUERY 3;", true, 3},
+                        Case{"KILL SOFT CONNECTION 4", false, 4},
+                        Case{"/* cancel */ KILL /* x */ QUERY 4294967295", true, 4294967295u},
+                        Case{"  KILL\n12 ;  ", false, 12}}) {
+    std::optional<KillStatement> k = ParseKillStatement(c.sql);
+    ASSERT_TRUE(k.has_value()) << c.sql;
+    EXPECT_EQ(k->query_only, c.query_only) << c.sql;
+    EXPECT_EQ(k->id, c.id) << c.sql;
+  }
+}
+
+TEST(KillStatement, OtherFormsAreNotAboutAConnectionId) {
+  for (const char* sql : {"KILL USER app", "KILL QUERY ID 17", "KILL @id", "KILL ?",
+                          "KILL 4294967296", "KILL 1.5", "KILL 12; SELECT 1", "KILL 12 13",
+                          "SELECT 'KILL 12'", "KILL", "KILL QUERY", "skill 12", ""}) {
+    EXPECT_FALSE(ParseKillStatement(sql).has_value()) << sql;
+  }
+}
+
+}  // namespace
+}  // namespace ql::analyzer
