@@ -138,7 +138,6 @@ const FingerprintEntry* UnitTable::Add(const NPlusOneInput& in, NPlusOneRole rol
     e->max_literals = std::max(e->max_literals, in.literals.literal_count);
     if (e->backend != in.backend_role) e->backend_mixed = true;
     e->silenced = e->silenced || in.call_site.silenced;
-    e->page_shaped = e->page_shaped || in.literals.page_shaped;
     // A write of the same shape that touched several rows: not a per-row loop.
     if (e->role == NPlusOneRole::kSingleRowWrite && role != NPlusOneRole::kSingleRowWrite) {
       e->role = role;

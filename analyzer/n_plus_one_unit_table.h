@@ -42,7 +42,6 @@ struct FingerprintEntry {
   BackendRole backend = BackendRole::kNone;
   bool backend_mixed = false;
   bool silenced = false;     // some execution carried querylens_ignore
-  bool page_shaped = false;  // some execution was a page (LIMIT/OFFSET, keyset)
   bool is_parent = false;    // the parent of a repeating fingerprint
   // The read before the first execution (different fingerprint).
   bool has_parent = false;

@@ -49,18 +49,30 @@ KillLookup ClientSession::OnKill(const std::string& killer_user, bool query_only
   return found;
 }
 
+awaitable<void> ClientSession::RaiseOnPrimary(const MysqlError& error, uint8_t reply_seq) {
+  // SHOW WARNINGS after the KILL follows the last statement to its server:
+  // raising the same error there puts it in that server's diagnostics area,
+  // in place of the previous statement's, as on a direct connection.
+  if (co_await ReadySlot(kPrimarySlot, reply_seq) != SlotOutcome::kReady) co_return;
+  const std::string sql = absl::StrCat("SIGNAL SQLSTATE '", error.sql_state,
+                                       "' SET MYSQL_ERRNO = ", error.code, ", MESSAGE_TEXT = '",
+                                       error.message, "'");
+  ExchangeResult r = co_await ExchangeQuery(*held_[kPrimarySlot].conn, sql, timeouts_.backend_read);
+  if (r.failed()) held_[kPrimarySlot].conn->MarkBroken();
+  last_slot_ = kPrimarySlot;
+}
+
 awaitable<bool> ClientSession::Kill(analyzer::KillStatement kill, uint8_t reply_seq) {
   const std::string user = user_ != nullptr ? user_->name : std::string();
   if (kill.id == connection_id_) {
     // As on the server: the KILL interrupts itself.
-    if (kill.query_only) {
-      QueueError({errc::kQueryInterrupted, "70100", "Query execution was interrupted"}, reply_seq);
-      co_await FlushQueued();
-      co_return true;
-    }
-    QueueError({errc::kBackendLost, "70100", "Connection was killed"}, reply_seq);
+    const MysqlError error =
+        kill.query_only ? MysqlError{errc::kQueryInterrupted, "70100", "Query execution was interrupted"}
+                        : MysqlError{errc::kBackendLost, "70100", "Connection was killed"};
+    if (kill.query_only) co_await RaiseOnPrimary(error, reply_seq);
+    QueueError(error, reply_seq);
     co_await FlushQueued();
-    co_return false;
+    co_return kill.query_only;
   }
   KillLookup found;
   const size_t owner = kill.id % uint32_t(std::max(worker_.worker_count, 1));
@@ -81,7 +93,9 @@ awaitable<bool> ClientSession::Kill(analyzer::KillStatement kill, uint8_t reply_
     }
   }
   if (!found.found || !found.owner) {
-    QueueError(found.found ? NotOwnerOfThread(kill.id) : NoSuchThread(kill.id), reply_seq);
+    const MysqlError error = found.found ? NotOwnerOfThread(kill.id) : NoSuchThread(kill.id);
+    co_await RaiseOnPrimary(error, reply_seq);
+    QueueError(error, reply_seq);
     co_await FlushQueued();
     co_return true;
   }
@@ -101,6 +115,7 @@ awaitable<bool> ClientSession::Kill(analyzer::KillStatement kill, uint8_t reply_
       ExchangeResult r = co_await ExchangeQuery(*held_[slot].conn, sql, timeouts_.backend_read);
       if (r.failed()) held_[slot].conn->MarkBroken();
       // ERR 1094 here only means the statement finished meanwhile.
+      last_slot_ = slot;
     } else if (ready == SlotOutcome::kErrorQueued || ready == SlotOutcome::kErrorQueuedEnd) {
       co_await FlushQueued();
       co_return ready == SlotOutcome::kErrorQueued;

@@ -227,7 +227,7 @@ awaitable<SlotOutcome> ClientSession::PrepareStatementOn(int slot, uint8_t error
   co_return SlotOutcome::kErrorQueued;
 }
 
-awaitable<bool> ClientSession::InitDbOn(BackendConnection& conn, std::string schema) {
+awaitable<bool> ClientSession::InitDbOn(BackendConnection& conn, const std::string& schema) {
   protocol::Bytes command;
   protocol::EncodeStringCommand(command, Command::kInitDb, schema);
   ExchangeResult r = co_await ExchangeCommand(conn, command, protocol::ResponseKind::kOkOrErr,

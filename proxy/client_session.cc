@@ -479,6 +479,14 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
     pins_.Remove(PinReason::kLockTables);
     pins.Remove(PinReason::kLockTables);
   }
+  // RELEASE_ALL_LOCKS() gives up every user lock of the connection (one
+  // RELEASE_LOCK(name) may leave others: that pin stays).
+  if (c.primary_reasons.Has(analyzer::PrimaryReason::kUserLock) &&
+      absl::StrContains(current_.fingerprint, "release_all_locks(") &&
+      !absl::StrContains(current_.fingerprint, "get_lock(")) {
+    pins_.Remove(PinReason::kUserLock);
+    pins.Remove(PinReason::kUserLock);
+  }
   if (c.session_changes.Has(analyzer::SessionChange::kSetSessionVariable)) {
     const std::string lower = absl::AsciiStrToLower(absl::string_view(text.data(), text.size()));
     if (absl::StrContains(lower, "sql_mode")) sql_mode_unknown_ = true;

@@ -124,6 +124,7 @@ class ClientSession {
 
   // KILL of a connection id (client_kill.cc).
   awaitable<bool> Kill(analyzer::KillStatement kill, uint8_t reply_seq);
+  awaitable<void> RaiseOnPrimary(const MysqlError& error, uint8_t reply_seq);
 
   // Backends and routing (client_routing.cc).
   // Routes the statement in current_/classification_ (or, when not a
@@ -154,7 +155,7 @@ class ClientSession {
   awaitable<SlotOutcome> PrepareStatementOn(int slot, uint8_t error_seq);
   awaitable<void> CloseOnBackend(int slot, uint32_t backend_id);
   // COM_INIT_DB on one of the session's connections; false unless it said OK.
-  awaitable<bool> InitDbOn(BackendConnection& conn, std::string schema);
+  awaitable<bool> InitDbOn(BackendConnection& conn, const std::string& schema);
 
   awaitable<error_code> SendPacket(protocol::ByteSpan payload, uint8_t seq);
   // Errors are queued by a plain call and flushed by a co_await: g++ 12

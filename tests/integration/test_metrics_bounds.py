@@ -39,7 +39,8 @@ STATEMENT_CLASSES = ("read", "locking_read", "write", "ddl", "transaction", "ses
 ERROR_CLASSES = ("syntax", "duplicate_key", "deadlock", "lock_wait_timeout", "access_denied",
                  "unknown_object", "data", "connection", "other")
 PIN_REASONS = ("temporary_table", "user_lock", "lock_tables", "prepared_statement",
-               "user_variable", "handler", "session_history", "sequence")
+               "user_variable", "handler", "session_history", "sequence", "stored_routine",
+               "sql_log_bin")
 ROUTE_REASONS = ("read", "not_a_read", "transaction", "autocommit_off", "read_only_transaction",
                  "pinned", "recent_write", "hint_primary", "hint_replica", "rule_primary",
                  "rule_replica", "no_usable_replica", "split_off", "command",

@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from qlhelpers import mysqldb_connect
 from qlservers import (Counters, assert_on, connect, metric_sum, metrics, q, root_exec,
                        routed_proxy, set_replica_delay, wait_replica_caught_up)
 
@@ -46,6 +47,12 @@ def delayed_replica(lab, rw_table):
     finally:
         set_replica_delay(lab, 0)
         wait_replica_caught_up(lab, timeout=DELAY + 60)
+
+
+def connect_with(driver, ep):
+    """PyMySQL does not negotiate session tracking (the proxy asks the primary
+    for the GTID); libmariadb (MySQLdb) does (the GTID comes in the OK)."""
+    return connect(ep) if driver == "pymysql" else mysqldb_connect(ep, autocommit=True)
 
 
 def write_then_read(conn, tag: str):
@@ -87,10 +94,11 @@ def test_stale_read_without_protection(lab, start_proxy, delayed_replica):
         conn.close()
 
 
-def test_causal_reads_fall_back_to_primary(lab, start_proxy, delayed_replica):
+@pytest.mark.parametrize("driver", ["pymysql", "mysqldb"])
+def test_causal_reads_fall_back_to_primary(lab, start_proxy, delayed_replica, driver):
     ep, proc = routed_proxy(start_proxy, LAG_OK + [
         "--read-after-write-window", "0", "--causal-reads", "--causal-reads-timeout", "1"])
-    conn = connect(ep)
+    conn = connect_with(driver, ep)
     before = metric_sum(metrics(proc.admin_port), "querylens_causal_reads_total")
     try:
         for i in range(5):
@@ -102,15 +110,16 @@ def test_causal_reads_fall_back_to_primary(lab, start_proxy, delayed_replica):
     assert after - before >= 5, f"querylens_causal_reads_total moved by {after - before}"
 
 
-def test_causal_reads_served_by_replica(lab, start_proxy, rw_table):
+@pytest.mark.parametrize("driver", ["pymysql", "mysqldb"])
+def test_causal_reads_served_by_replica(lab, start_proxy, rw_table, driver):
     """Normal replication (no delay): the replica catches up within the
     timeout and runs the read itself."""
     n = 40
     ep, proc = routed_proxy(start_proxy, LAG_OK + [
         "--read-after-write-window", "0", "--causal-reads", "--causal-reads-timeout", "5"])
-    conn = connect(ep)
+    conn = connect_with(driver, ep)
     try:
-        c = Counters(lab, "Com_select", "Com_insert")
+        c = Counters(lab, "Com_select", "Com_insert", "Com_show_variables")
         for i in range(n):
             fresh, _ = write_then_read(conn, f"causal-ok-{i}")
             assert fresh, f"iteration {i}: causal read returned stale data"
@@ -119,6 +128,11 @@ def test_causal_reads_served_by_replica(lab, start_proxy, rw_table):
         conn.close()
     assert d["primary"]["Com_insert"] >= n, d
     assert_on(d, "replica", n, what="causal reads with replication keeping up")
+    # Where the GTID came from: asked for with SHOW (PyMySQL), or tracked.
+    if driver == "mysqldb":
+        assert d["primary"]["Com_show_variables"] < n // 2, d
+    else:
+        assert d["primary"]["Com_show_variables"] >= n, d
     samples = metrics(proc.admin_port)
     by_outcome = {s.label("outcome"): s.value for s in samples
                   if s.name == "querylens_causal_reads_total"}

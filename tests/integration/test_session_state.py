@@ -291,6 +291,10 @@ def test_user_lock(lab, direct, routed, no_window):
     check_reads_pinned(lab, no_window, routes, ["SELECT GET_LOCK('ql_st_lock2', 5)"],
                        "SELECT v FROM st_t WHERE id = 2", "GET_LOCK",
                        teardown=["SELECT RELEASE_LOCK('ql_st_lock2')"])
+    # RELEASE_ALL_LOCKS() lifts the pin.
+    check_reads_on_replica(lab, no_window, routes,
+                           ["SELECT GET_LOCK('ql_st_lock3', 5)", "SELECT RELEASE_ALL_LOCKS()"],
+                           ["SELECT v FROM st_t WHERE id = 2"], [(("v2",),)], "RELEASE_ALL_LOCKS")
 
 
 def test_lock_tables(lab, direct, routed, no_window):
