@@ -31,4 +31,28 @@ std::optional<KillStatement> ParseKillStatement(std::string_view sql, SqlDialect
   return kill;
 }
 
+bool FingerprintIsKill(std::string_view fp) {
+  if (fp.size() < 4 || fp.substr(0, 4) != "kill") return false;
+  if (fp.size() == 4) return true;
+  const char c = fp[4];
+  return !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '$' ||
+           static_cast<unsigned char>(c) >= 0x80);
+}
+
+bool IsKillByUserOrQueryId(std::string_view sql, SqlDialect dialect) {
+  SqlTokenizer tokens(sql, dialect);
+  Token t;
+  if (!tokens.NextSignificant(&t) || !t.IsWord("kill")) return false;
+  bool query = false;
+  while (tokens.NextSignificant(&t)) {
+    if (t.IsWord("hard") || t.IsWord("soft") || t.IsWord("connection")) continue;
+    if (t.IsWord("query")) {
+      query = true;
+      continue;
+    }
+    return t.IsWord("user") || (query && t.IsWord("id"));
+  }
+  return false;
+}
+
 }  // namespace ql::analyzer

@@ -22,4 +22,15 @@ struct KillStatement {
 // statements, trailing text): those are not about a connection id.
 std::optional<KillStatement> ParseKillStatement(std::string_view sql, SqlDialect dialect = {});
 
+// KILL [HARD | SOFT] [CONNECTION | QUERY] USER name, and KILL [...] QUERY ID
+// n: about users and server-wide query ids, not a connection id, so they
+// may go to a server as written. Any other KILL that ParseKillStatement
+// does not take (an expression, a placeholder) names a connection id the
+// proxy cannot translate.
+bool IsKillByUserOrQueryId(std::string_view sql, SqlDialect dialect = {});
+
+// Whether a fingerprint (lower case, comments gone) is of a KILL statement:
+// "kill" then anything but a name character ("kill ?", "kill(?)", ...).
+bool FingerprintIsKill(std::string_view fingerprint);
+
 }  // namespace ql::analyzer

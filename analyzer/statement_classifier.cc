@@ -303,12 +303,14 @@ void StatementClassifier::OnOpenParen() {
     UnknownFunction((prev_count_ >= 3 && IsName(prev_[2])) ? Span(prev_[2], name) : name.text);
     return;
   }
-  // `get_lock`(...) still calls the built-in: look at the name inside the quotes.
+  // `get_lock`(...) still calls the built-in (native functions are looked
+  // up by name, quoted or not), but `now`() is a stored function: a quoted
+  // name keeps what ties it to the primary and is otherwise unknown.
+  const bool quoted = name.kind == TokenKind::kQuotedIdentifier;
   const std::string_view bare =
-      name.kind == TokenKind::kQuotedIdentifier && name.text.size() >= 2
-          ? name.text.substr(1, name.text.size() - 2)
-          : name.text;
-  const FunctionKind kind = ClassifyFunctionName(bare);
+      quoted && name.text.size() >= 2 ? name.text.substr(1, name.text.size() - 2) : name.text;
+  FunctionKind kind = ClassifyFunctionName(bare);
+  if (quoted && kind == FunctionKind::kBuiltin) kind = FunctionKind::kUnknown;
   switch (kind) {
     case FunctionKind::kBuiltin:
       return;

@@ -9,6 +9,7 @@
 // connection. Killing another user's session through the proxy is refused
 // (1095), whatever the user's privileges on the servers.
 #include "absl/strings/str_cat.h"
+#include "protocol/constants.h"
 #include "proxy/backend_exchange.h"
 #include "proxy/client_session.h"
 #include "proxy/logging.h"
@@ -49,17 +50,19 @@ KillLookup ClientSession::OnKill(const std::string& killer_user, bool query_only
   return found;
 }
 
-awaitable<void> ClientSession::RaiseOnPrimary(const MysqlError& error, uint8_t reply_seq) {
+awaitable<SlotOutcome> ClientSession::RaiseOnPrimary(const MysqlError& error, uint8_t reply_seq) {
   // SHOW WARNINGS after the KILL follows the last statement to its server:
   // raising the same error there puts it in that server's diagnostics area,
   // in place of the previous statement's, as on a direct connection.
-  if (co_await ReadySlot(kPrimarySlot, reply_seq) != SlotOutcome::kReady) co_return;
+  const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, reply_seq);
+  if (ready != SlotOutcome::kReady) co_return ready;
   const std::string sql = absl::StrCat("SIGNAL SQLSTATE '", error.sql_state,
                                        "' SET MYSQL_ERRNO = ", error.code, ", MESSAGE_TEXT = '",
                                        error.message, "'");
   ExchangeResult r = co_await ExchangeQuery(*held_[kPrimarySlot].conn, sql, timeouts_.backend_read);
   if (r.failed()) held_[kPrimarySlot].conn->MarkBroken();
   last_slot_ = kPrimarySlot;
+  co_return SlotOutcome::kReady;
 }
 
 awaitable<bool> ClientSession::Kill(analyzer::KillStatement kill, uint8_t reply_seq) {
@@ -69,7 +72,13 @@ awaitable<bool> ClientSession::Kill(analyzer::KillStatement kill, uint8_t reply_
     const MysqlError error =
         kill.query_only ? MysqlError{errc::kQueryInterrupted, "70100", "Query execution was interrupted"}
                         : MysqlError{errc::kBackendLost, "70100", "Connection was killed"};
-    if (kill.query_only) co_await RaiseOnPrimary(error, reply_seq);
+    if (kill.query_only) {
+      // The primary lost with the session's transaction or pins: that ends it.
+      if (co_await RaiseOnPrimary(error, reply_seq) == SlotOutcome::kErrorQueuedEnd) {
+        co_await FlushQueued();
+        co_return false;
+      }
+    }
     QueueError(error, reply_seq);
     co_await FlushQueued();
     co_return kill.query_only;
@@ -94,7 +103,10 @@ awaitable<bool> ClientSession::Kill(analyzer::KillStatement kill, uint8_t reply_
   }
   if (!found.found || !found.owner) {
     const MysqlError error = found.found ? NotOwnerOfThread(kill.id) : NoSuchThread(kill.id);
-    co_await RaiseOnPrimary(error, reply_seq);
+    if (co_await RaiseOnPrimary(error, reply_seq) == SlotOutcome::kErrorQueuedEnd) {
+      co_await FlushQueued();
+      co_return false;
+    }
     QueueError(error, reply_seq);
     co_await FlushQueued();
     co_return true;
@@ -124,7 +136,12 @@ awaitable<bool> ClientSession::Kill(analyzer::KillStatement kill, uint8_t reply_
                            found.backend.Name(), ", which this session cannot reach"));
     }
   }
-  error_code ec = co_await SendOk(reply_seq);
+  // The session's own transaction state, as the server's OK would carry it.
+  namespace st = protocol::status;
+  uint16_t flags = last_status_ & (st::kInTrans | st::kAutocommit | st::kNoBackslashEscapes |
+                                   st::kInTransReadonly);
+  if (transaction_on_replica_) flags |= st::kInTrans | st::kInTransReadonly;
+  error_code ec = co_await SendOk(reply_seq, flags);
   co_return !ec;
 }
 

@@ -3,6 +3,7 @@
 // where the statement's class routes it (prepared there on first use);
 // SEND_LONG_DATA, RESET and FETCH follow the primary's copy; CLOSE reaches
 // every connection that has the statement.
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "protocol/constants.h"
 #include "proxy/backend_exchange.h"
@@ -48,7 +49,14 @@ awaitable<bool> ClientSession::Prepare(ByteSpan packet, uint8_t reply_seq) {
   st.digest = current_.digest;
   st.fingerprint = current_.fingerprint;
   st.n_plus_one = current_.n_plus_one;
-  st.hint = FindRouteHint(st.sql);
+  if (analyzer::FingerprintIsKill(st.fingerprint) &&
+      !analyzer::IsKillByUserOrQueryId(st.sql, dialect_)) {
+    // Its id would be bound at execution and reach a server untranslated.
+    QueueError(KillNotTranslated(), reply_seq);
+    co_await FlushQueued();
+    co_return true;
+  }
+  st.hint = FindRouteHint(st.sql, dialect_);
   st.schema = state_.schema();
   const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, reply_seq);
   if (ready != SlotOutcome::kReady) {

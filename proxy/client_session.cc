@@ -89,10 +89,10 @@ awaitable<error_code> ClientSession::FlushQueued() {
   co_return co_await client_->Write(queued_);
 }
 
-awaitable<error_code> ClientSession::SendOk(uint8_t seq) {
+awaitable<error_code> ClientSession::SendOk(uint8_t seq, uint16_t status_flags) {
   protocol::Bytes payload;
   protocol::OkPacket ok;
-  ok.status_flags = protocol::status::kAutocommit;
+  ok.status_flags = status_flags;
   protocol::EncodeOk(payload, ok, client_caps_);
   co_return co_await SendPacket(payload, seq);
 }
@@ -183,10 +183,19 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
   const uint8_t seq = reader_.first_sequence_id();
   const uint8_t reply_seq = reader_.next_sequence_id();
   if (is_statement && info.command == Command::kQuery &&
-      absl::StartsWith(current_.fingerprint, "kill ")) {
-    std::optional<analyzer::KillStatement> kill =
-        analyzer::ParseKillStatement(protocol::AsStringView(packet.subspan(1)), dialect_);
+      analyzer::FingerprintIsKill(current_.fingerprint)) {
+    const std::string_view sql = protocol::AsStringView(packet.subspan(1));
+    std::optional<analyzer::KillStatement> kill = analyzer::ParseKillStatement(sql, dialect_);
     if (kill) co_return co_await Kill(*kill, reply_seq);
+    if (!analyzer::IsKillByUserOrQueryId(sql, dialect_)) {
+      // KILL @id, KILL (5), KILL 5; SELECT 1 ...: the id is the proxy's, and
+      // a server given it as written would kill a thread of its own.
+      QueueError(KillNotTranslated(), reply_seq);
+      RecordUnanswered(info, packet, analyzer::BackendRole::kNone, queued_error_code_,
+                       queued_.size());
+      co_await FlushQueued();
+      co_return true;
+    }
   }
   const int slot = ChooseSlot(is_statement);
   co_return co_await SendAndRelay(packet, info, slot, seq, reply_seq, is_statement);
@@ -519,7 +528,14 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
       // A prepared SET: its values came as parameters, not replayable text.
       pins.Add(PinReason::kSessionHistory);
     } else if (is_set && !only_autocommit && !next_transaction_only) {
-      if (!state_.RecordSet(text)) pins.Add(PinReason::kSessionHistory);
+      // History full: a session without its user variables after a
+      // reconnect would read wrong values, so those pin harder (kUserVariable
+      // does not survive a reconnect; kSessionHistory does).
+      if (!state_.RecordSet(text)) {
+        pins.Add(c.session_changes.Has(analyzer::SessionChange::kSetUserVariable)
+                     ? PinReason::kUserVariable
+                     : PinReason::kSessionHistory);
+      }
       state_.MarkSynced(&held_[kPrimarySlot].applied, state_.autocommit());
     }
   }
@@ -531,7 +547,7 @@ bool ClientSession::IdentifyStatement(const protocol::CommandInfo& info, ByteSpa
     case Command::kQuery: {
       std::string_view sql = protocol::AsStringView(packet.subspan(1));
       worker_.recorder.Analyze(sql, &current_, &classification_, dialect_);
-      hint_ = FindRouteHint(sql);
+      hint_ = FindRouteHint(sql, dialect_);
       return true;
     }
     default:

@@ -120,11 +120,12 @@ class ClientSession {
                        const analyzer::StatementRecord& record);
   void ResetNPlusOne();
   bool SessionSurvivesReconnect() const;
-  awaitable<error_code> SendOk(uint8_t seq);
+  // An OK of the proxy's own; the flags default to a fresh session's.
+  awaitable<error_code> SendOk(uint8_t seq, uint16_t status_flags = protocol::status::kAutocommit);
 
   // KILL of a connection id (client_kill.cc).
   awaitable<bool> Kill(analyzer::KillStatement kill, uint8_t reply_seq);
-  awaitable<void> RaiseOnPrimary(const MysqlError& error, uint8_t reply_seq);
+  awaitable<SlotOutcome> RaiseOnPrimary(const MysqlError& error, uint8_t reply_seq);
 
   // Backends and routing (client_routing.cc).
   // Routes the statement in current_/classification_ (or, when not a

@@ -115,7 +115,7 @@ void AddNPlusOneOptions(std::vector<OptionSpec>& o) {
                       &Config::n_plus_one_min_repeats_fast, 2, 1000000));
   o.push_back(CountIn("n-plus-one-min-distinct-values",
                       "distinct sets of literal values an N+1's repeats carry at least",
-                      &Config::n_plus_one_min_distinct_values, 1, 1000000));
+                      &Config::n_plus_one_min_distinct_values, 1, 1000));
   o.push_back(CountIn("n-plus-one-min-duplicates",
                       "the same statement with the same values this often is a duplicate",
                       &Config::n_plus_one_min_duplicates, 2, 1000000));

@@ -61,6 +61,12 @@ MysqlError NotOwnerOfThread(uint32_t id) {
   return {errc::kNotOwnerOfThread, "HY000", absl::StrCat("You are not owner of thread ", id)};
 }
 
+MysqlError KillNotTranslated() {
+  return {errc::kNotSupportedYet, "42000",
+          "This version of querylens doesn't yet support 'KILL of a connection id that is not a "
+          "plain number, or with other statements, or prepared'"};
+}
+
 protocol::Bytes EncodeError(const MysqlError& e) {
   protocol::Bytes out;
   protocol::EncodeErr(out, e.code, e.sql_state, e.message);

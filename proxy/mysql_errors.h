@@ -35,6 +35,7 @@ inline constexpr uint16_t kUnknownError = 1105;         // HY000
 inline constexpr uint16_t kNoSuchThread = 1094;         // HY000 ER_NO_SUCH_THREAD
 inline constexpr uint16_t kNotOwnerOfThread = 1095;     // HY000 ER_KILL_DENIED_ERROR
 inline constexpr uint16_t kQueryInterrupted = 1317;     // 70100 ER_QUERY_INTERRUPTED
+inline constexpr uint16_t kNotSupportedYet = 1235;      // 42000 ER_NOT_SUPPORTED_YET
 inline constexpr uint16_t kMalformedPacket = 2027;      // HY000
 // CR_SERVER_LOST: what the client library reports when the connection drops
 // in the middle of a response. Recorded in statistics only, never sent.
@@ -55,6 +56,9 @@ MysqlError PacketsOutOfOrder();
 // belongs to another user.
 MysqlError NoSuchThread(uint32_t id);
 MysqlError NotOwnerOfThread(uint32_t id);
+// A KILL whose connection id is not a plain number (or that comes with
+// other statements, or is prepared): the proxy cannot translate it.
+MysqlError KillNotTranslated();
 
 // The ERR payload (no frame header) for an error.
 protocol::Bytes EncodeError(const MysqlError& e);

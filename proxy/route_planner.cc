@@ -33,11 +33,11 @@ bool OnlyAboutLastStatement(const analyzer::Classification& c) {
 }
 
 // What a READ ONLY transaction on a replica keeps there: its reads, the
-// statements about the last one, its COMMIT/ROLLBACK/savepoints, and plain
-// writes (the session answers those with 1792, as the server would).
-// Everything else is served as outside a transaction: session state must be
-// learned on the primary, and user locks, temporary tables and stored
-// routines belong there. Statements that end the transaction implicitly
+// statements about the last one, its COMMIT/ROLLBACK/savepoints, stored
+// routines and what the classifier does not understand, and plain writes
+// (the session answers those with 1792, as the server would). Everything
+// else is served as outside a transaction: session state must be learned on
+// the primary, and user locks and temporary tables belong there. Statements that end the transaction implicitly
 // (BEGIN, DDL) go to the primary too: EndsReadOnlyTransaction.
 bool StaysInReadOnlyTransaction(const analyzer::Classification& c, const RouteFacts& f) {
   using analyzer::TransactionOp;
@@ -58,9 +58,21 @@ bool StaysInReadOnlyTransaction(const analyzer::Classification& c, const RouteFa
               c.transaction_op == TransactionOp::kReleaseSavepoint ||
               c.transaction_op == TransactionOp::kRollbackToSavepoint ||
               c.transaction_op == TransactionOp::kBeginReadOnly);
-    default:
+    case StatementClass::kPrimaryOnly: {
+      // Stored functions and CALL run inside the transaction, as on the
+      // server (a write in them gets 1792 there): on the primary they would
+      // run outside it, with autocommit, and their writes would commit.
+      analyzer::PrimaryReasons rest = c.primary_reasons;
+      rest.Remove(PrimaryReason::kStoredRoutine);
+      rest.Remove(PrimaryReason::kNotUnderstood);
+      if (rest.empty()) return true;
       return OnlyAboutLastStatement(c) && f.last_statement_on_replica &&
              !AboutLastWrite(f.fingerprint);
+    }
+    case StatementClass::kUnknown:
+      return true;  // whatever it is, the read-only transaction refuses a write
+    default:
+      return false;
   }
 }
 
@@ -108,9 +120,12 @@ PinReasons PinsAfter(const analyzer::Classification& c) {
   if (r.Has(PrimaryReason::kSequence)) pins.Add(PinReason::kSequence);
   // SET @v = <constant> is replayed like other SET statements; a value the
   // server computed (NOW(), a subquery, another variable) is not.
+  // Only a SET on its own is kept for replay (client_session.cc): in a
+  // multi-statement (SET @a = 1; INSERT ...) the variable pins.
+  const bool replayed_set = c.user_variables_constant && c.statement_count == 1 &&
+                            c.statement_class == StatementClass::kSessionState;
   if (r.Has(PrimaryReason::kUserVariableAssignment) || r.Has(PrimaryReason::kSelectInto) ||
-      (c.session_changes.Has(analyzer::SessionChange::kSetUserVariable) &&
-       !c.user_variables_constant)) {
+      (c.session_changes.Has(analyzer::SessionChange::kSetUserVariable) && !replayed_set)) {
     pins.Add(PinReason::kUserVariable);
   }
   // A procedure or compound statement can set variables (OUT parameters
@@ -139,13 +154,13 @@ RouteHint HintIn(std::string_view text) {
 
 }  // namespace
 
-RouteHint FindRouteHint(std::string_view sql) {
+RouteHint FindRouteHint(std::string_view sql, analyzer::SqlDialect dialect) {
   // Almost no statement mentions the tag at all: one linear scan says so.
   if (HintIn(sql) == RouteHint::kNone) return RouteHint::kNone;
   // Only in a comment is it a hint; in a string value it is the
   // application's data. Tokens tell the two apart in one more pass, paid
   // only by statements that mention the tag.
-  analyzer::SqlTokenizer tokens(sql);
+  analyzer::SqlTokenizer tokens(sql, dialect);
   analyzer::Token t;
   while (tokens.Next(&t)) {
     if (t.kind != analyzer::TokenKind::kComment) continue;

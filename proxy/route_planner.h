@@ -39,7 +39,7 @@ PinReasons PinsAfter(const analyzer::Classification& c);
 // A comment hint in the statement text: /* querylens:primary */ or
 // /* querylens:replica */ in a comment anywhere in the statement.
 enum class RouteHint : uint8_t { kNone, kPrimary, kReplica };
-RouteHint FindRouteHint(std::string_view sql);
+RouteHint FindRouteHint(std::string_view sql, analyzer::SqlDialect dialect = {});
 
 enum class RouteReason : uint8_t {
   kReplicaRead,          // a plain read, nothing against it

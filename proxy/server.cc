@@ -50,6 +50,14 @@ awaitable<void> RunSession(std::shared_ptr<ClientSession> session, WorkerMetrics
 // 1 did.
 constexpr int kWorkerConcurrencyHint = BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO;
 
+// An io_context whose pending handlers can be destroyed before the context
+// itself (execution_context::shutdown is protected).
+class WorkerIoContext : public asio::io_context {
+ public:
+  explicit WorkerIoContext(int concurrency_hint) : asio::io_context(concurrency_hint) {}
+  void DestroyPendingHandlers() { shutdown(); }
+};
+
 struct Server::Worker {
   Worker(const SharedState& shared, int index, int count)
       : context(shared, index, count), io(kWorkerConcurrencyHint) {
@@ -68,7 +76,7 @@ struct Server::Worker {
   // the pool must refuse them by then.
   ~Worker() { context.pool->Shutdown(); }
   WorkerContext context;
-  asio::io_context io;
+  WorkerIoContext io;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::thread thread;
 };
@@ -136,6 +144,14 @@ Server::~Server() {
     w->io.stop();
     if (w->thread.joinable()) w->thread.join();
   }
+  // A KILL's coroutine can be queued on another worker's io_context
+  // (client_kill.cc); destroying it posts to its own worker. So every
+  // worker's pending handlers go while all workers still exist.
+  for (auto& w : workers_) {
+    w->context.pool->Shutdown();
+    w->io.DestroyPendingHandlers();
+  }
+  workers_.clear();
 }
 
 absl::Status Server::Prepare() {

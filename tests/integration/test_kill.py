@@ -117,6 +117,13 @@ def test_kill_of_unknown_or_foreign_ids_is_refused(start_proxy, direct):
                 with killer.cursor() as cur:
                     cur.execute(sql)
             assert e.value.args[0] in (1094, 1095), e.value.args
+        # An expression instead of a number: not translatable, never passed on.
+        for sql in (f"KILL ({bystander.id})", f"KILL QUERY {bystander.id} + 0",
+                    f"KILL {bystander.id}; SELECT 1"):
+            with pytest.raises(pymysql.err.MySQLError) as e:
+                with killer.cursor() as cur:
+                    cur.execute(sql)
+            assert e.value.args[0] == 1235, (sql, e.value.args)
         with pytest.raises(pymysql.err.OperationalError) as e:
             killer.kill(4000000)
         assert e.value.args[0] == 1094 and "Unknown thread id: 4000000" in e.value.args[1]

@@ -94,6 +94,8 @@ TEST(AnalyzerClassifier, QuotedBuiltinIsStillTheBuiltin) {
   EXPECT_TRUE(Classify("SELECT `LAST_INSERT_ID`()").primary_reasons.Has(
       PrimaryReason::kLastStatementInfo));
   EXPECT_TRUE(Classify("SELECT `my func`(1)").primary_reasons.Has(PrimaryReason::kStoredRoutine));
+  // A quoted name that is not a native function is a stored one: `now`().
+  EXPECT_TRUE(Classify("SELECT `now`()").primary_reasons.Has(PrimaryReason::kStoredRoutine));
 }
 
 TEST(AnalyzerClassifier, ReadOnlyFlagsAreThePrimarys) {

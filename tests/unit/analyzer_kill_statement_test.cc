@@ -33,5 +33,25 @@ TEST(KillStatement, OtherFormsAreNotAboutAConnectionId) {
   }
 }
 
+TEST(KillStatement, ByUserOrQueryIdMayGoToAServerAsWritten) {
+  for (const char* sql : {"KILL USER app", "KILL HARD CONNECTION USER 'app'@'%'",
+                          "KILL QUERY USER app", "KILL QUERY ID 17", "kill soft query id 3"}) {
+    EXPECT_TRUE(IsKillByUserOrQueryId(sql)) << sql;
+  }
+  for (const char* sql : {"KILL 12", "KILL @id", "KILL (5)", "KILL 2+3", "KILL CONNECTION_ID()",
+                          "KILL ?", "KILL ID 4", "SELECT 1", "KILL"}) {
+    EXPECT_FALSE(IsKillByUserOrQueryId(sql)) << sql;
+  }
+}
+
+TEST(KillStatement, FingerprintIsKill) {
+  for (const char* fp : {"kill ?", "kill(?)", "kill query ? + ?", "kill", "kill ?; select ?"}) {
+    EXPECT_TRUE(FingerprintIsKill(fp)) << fp;
+  }
+  for (const char* fp : {"killer", "kill_switch", "select ?", "", "kil"}) {
+    EXPECT_FALSE(FingerprintIsKill(fp)) << fp;
+  }
+}
+
 }  // namespace
 }  // namespace ql::analyzer

@@ -155,6 +155,7 @@ TEST(RoutePlanner, ReadOnlyTransactionKeepsItsReadsAndEndOnTheReplica) {
       "SELECT * FROM t", "INSERT INTO t VALUES (1)", "SELECT * FROM t FOR UPDATE",
       "COMMIT",          "ROLLBACK",                 "SAVEPOINT a",
       "ROLLBACK TO a",   "RELEASE SAVEPOINT a",      "START TRANSACTION READ ONLY",
+      "CALL p()",        "SELECT my_func(1)",        "FOO BAR",
   };
   for (const char* sql : stay) {
     RunCases({
@@ -183,7 +184,7 @@ TEST(RoutePlanner, ReadOnlyTransactionKeepsItsReadsAndEndOnTheReplica) {
   const char* leave[] = {
       "USE reporting",        "SET NAMES latin1",        "SET @a = 1",
       "SET time_zone = '+00:00'", "SELECT GET_LOCK('a', 1)", "CREATE TEMPORARY TABLE tmp (a INT)",
-      "CALL p()",             "BEGIN",                   "START TRANSACTION",
+      "BEGIN",                "START TRANSACTION",
       "CREATE TABLE x (a INT)", "LOCK TABLES t READ",    "SELECT LAST_INSERT_ID()",
   };
   for (const char* sql : leave) {
@@ -557,6 +558,7 @@ TEST(RoutePlannerPins, EachKind) {
       {"SET @c = (SELECT COUNT(*) FROM t)", {PinReason::kUserVariable}},
       {"SET @s = 'x' COLLATE utf8mb4_bin", {PinReason::kUserVariable}},
       {"SET @id = LAST_INSERT_ID()", {PinReason::kUserVariable}},
+      {"SET @a = 1; INSERT INTO t VALUES (1)", {PinReason::kUserVariable}},
       {"CALL p(@out)", {PinReason::kStoredRoutine}},
       {"CALL proc()", {PinReason::kStoredRoutine}},
       {"BEGIN NOT ATOMIC CREATE TEMPORARY TABLE tmp (a INT); END", {PinReason::kStoredRoutine}},
