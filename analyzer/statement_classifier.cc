@@ -12,9 +12,7 @@ namespace {
 bool SameNameIgnoringCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    const char x = (a[i] >= 'A' && a[i] <= 'Z') ? char(a[i] + 32) : a[i];
-    const char y = (b[i] >= 'A' && b[i] <= 'Z') ? char(b[i] + 32) : b[i];
-    if (x != y) return false;
+    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
   }
   return true;
 }
@@ -139,8 +137,11 @@ void StatementClassifier::FinishStatement() {
     result_.session_changes.AddAll(c.session_changes);
     if (c.autocommit >= 0) result_.autocommit = c.autocommit;
     if (!c.routine.empty()) {
-      if (!result_.routine.empty()) result_.several_routines = true;
-      if (result_.routine.empty()) result_.routine = c.routine;
+      if (result_.routine.empty()) {
+        result_.routine = c.routine;
+      } else {
+        result_.several_routines = true;  // one per statement: not compared by name
+      }
     }
     if (c.several_routines) result_.several_routines = true;
     if (c.procedural) result_.procedural = true;
@@ -437,10 +438,10 @@ void StatementClassifier::VariableAssigned(std::string_view name, bool global) {
   }
 }
 
-// The tokens of `SET @v = <constant>`: the assignment, an optional sign, a
-// number, string or NULL/TRUE/FALSE. Anything else (a function, another
-// variable, a subquery, a charset introducer) makes the value the server's
-// own computation, which a replay might not repeat.
+// The tokens of `SET @v = <constant>`: the assignment, signs, numbers,
+// strings (with their charset introducer, _utf8mb4'x') and NULL/TRUE/FALSE.
+// Anything else (a function, another variable, a subquery, COLLATE) makes
+// the value the server's own computation, which a replay might not repeat.
 bool StatementClassifier::ConstantValueToken(const Token& t) {
   switch (t.kind) {
     case TokenKind::kNumber:

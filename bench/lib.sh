@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Shell functions shared by bench/macro.sh and bench/per_query.sh (sourced,
-# not run): port checks, stopping what a script started by its PID, and a
-# process's CPU time from /proc. Nothing here starts or kills anything by
-# name: other people's servers run on the same machine.
+# not run): port checks, stopping what a script started by its PID, exit
+# traps, and a process's CPU time from /proc. Nothing here starts or kills
+# anything by name: other people's servers run on the same machine.
 
 # True when something listens on TCP port $1.
 port_in_use() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
@@ -27,4 +27,17 @@ cpu_ticks() {
   # After "comm)" the state is field 3; utime and stime are fields 14 and 15.
   rest=${stat##*) }
   awk '{print $12 + $13}' <<<"$rest"
+}
+
+# Stops every PID in the caller's CHILD_PIDS array.
+stop_children() {
+  local pid
+  for pid in "${CHILD_PIDS[@]}"; do stop_pid "$pid"; done
+}
+
+# Runs the caller's cleanup function on exit, Ctrl-C and SIGTERM alike.
+trap_cleanup() {
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
 }

@@ -158,7 +158,7 @@ LAB_STARTED=0
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  for pid in "${CHILD_PIDS[@]}"; do stop_pid "$pid"; done
+  stop_children
   if [[ $LAB_STARTED == 1 ]]; then
     env "${LAB_ENV[@]}" bash "$ROOT/deploy/lab/lab.sh" stop >/dev/null 2>&1 ||
       log "lab stop failed; its servers' pid files are under $WORK/lab"
@@ -170,9 +170,7 @@ cleanup() {
   fi
   exit $rc
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_cleanup
 
 # ---- lab ----------------------------------------------------------------------
 ncells=${#CELLS[@]}

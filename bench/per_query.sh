@@ -142,16 +142,14 @@ LAB_STARTED=0
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  for pid in "${CHILD_PIDS[@]}"; do stop_pid "$pid"; done
+  stop_children
   if [[ $LAB_STARTED == 1 && ( $OWN_LAB == 1 || $KEEP_LAB == 0 ) ]]; then
     lab stop >/dev/null 2>&1 || log "lab stop failed; pid files are under $LAB_DIR"
   fi
   if [[ $rc != 0 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
   exit $rc
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_cleanup
 
 log "lab in $LAB_DIR on $PRIMARY_PORT/$REPLICA_PORT"
 LAB_STARTED=1

@@ -20,6 +20,7 @@ struct BackendAddress {
   std::string host;
   uint16_t port = 0;
   std::string Name() const { return host + ":" + std::to_string(port); }
+  bool operator==(const BackendAddress&) const = default;
 };
 
 struct BackendLogin {

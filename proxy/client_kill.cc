@@ -17,10 +17,6 @@
 namespace ql::proxy {
 namespace {
 
-bool SameBackend(const BackendAddress& a, const BackendAddress& b) {
-  return a.port == b.port && a.host == b.host;
-}
-
 // On the thread of `worker`: the session with connection id `id`, as a KILL
 // by `user` finds it.
 KillLookup LookUpKill(WorkerContext& worker, const analyzer::KillStatement& kill,
@@ -50,38 +46,43 @@ KillLookup ClientSession::OnKill(const std::string& killer_user, bool query_only
   return found;
 }
 
-awaitable<SlotOutcome> ClientSession::RaiseOnPrimary(const MysqlError& error, uint8_t reply_seq) {
+awaitable<bool> ClientSession::AnswerKillError(const MysqlError& error, uint8_t reply_seq) {
   // SHOW WARNINGS after the KILL follows the last statement to its server:
-  // raising the same error there puts it in that server's diagnostics area,
-  // in place of the previous statement's, as on a direct connection.
+  // raising the same error on the primary puts it in that server's
+  // diagnostics area, in place of the previous statement's, as on a direct
+  // connection.
   const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, reply_seq);
-  if (ready != SlotOutcome::kReady) co_return ready;
-  const std::string sql = absl::StrCat("SIGNAL SQLSTATE '", error.sql_state,
-                                       "' SET MYSQL_ERRNO = ", error.code, ", MESSAGE_TEXT = '",
-                                       error.message, "'");
-  ExchangeResult r = co_await ExchangeQuery(*held_[kPrimarySlot].conn, sql, timeouts_.backend_read);
-  if (r.failed()) held_[kPrimarySlot].conn->MarkBroken();
-  last_slot_ = kPrimarySlot;
-  co_return SlotOutcome::kReady;
+  if (ready == SlotOutcome::kErrorQueuedEnd) {
+    // The primary was lost with the session's transaction or pins: that
+    // ends the session, as for any other command.
+    co_await FlushQueued();
+    co_return false;
+  }
+  if (ready == SlotOutcome::kReady) {
+    const std::string sql = absl::StrCat("SIGNAL SQLSTATE '", error.sql_state,
+                                         "' SET MYSQL_ERRNO = ", error.code, ", MESSAGE_TEXT = '",
+                                         error.message, "'");
+    ExchangeResult r =
+        co_await ExchangeQuery(*held_[kPrimarySlot].conn, sql, timeouts_.backend_read);
+    if (r.failed()) held_[kPrimarySlot].conn->MarkBroken();
+    last_slot_ = kPrimarySlot;
+  }
+  QueueError(error, reply_seq);
+  co_await FlushQueued();
+  co_return true;
 }
 
 awaitable<bool> ClientSession::Kill(analyzer::KillStatement kill, uint8_t reply_seq) {
   const std::string user = user_ != nullptr ? user_->name : std::string();
   if (kill.id == connection_id_) {
     // As on the server: the KILL interrupts itself.
-    const MysqlError error =
-        kill.query_only ? MysqlError{errc::kQueryInterrupted, "70100", "Query execution was interrupted"}
-                        : MysqlError{errc::kBackendLost, "70100", "Connection was killed"};
     if (kill.query_only) {
-      // The primary lost with the session's transaction or pins: that ends it.
-      if (co_await RaiseOnPrimary(error, reply_seq) == SlotOutcome::kErrorQueuedEnd) {
-        co_await FlushQueued();
-        co_return false;
-      }
+      const MysqlError error{errc::kQueryInterrupted, "70100", "Query execution was interrupted"};
+      co_return co_await AnswerKillError(error, reply_seq);
     }
-    QueueError(error, reply_seq);
+    QueueError({errc::kBackendLost, "70100", "Connection was killed"}, reply_seq);
     co_await FlushQueued();
-    co_return kill.query_only;
+    co_return false;
   }
   KillLookup found;
   const size_t owner = kill.id % uint32_t(std::max(worker_.worker_count, 1));
@@ -103,26 +104,20 @@ awaitable<bool> ClientSession::Kill(analyzer::KillStatement kill, uint8_t reply_
   }
   if (!found.found || !found.owner) {
     const MysqlError error = found.found ? NotOwnerOfThread(kill.id) : NoSuchThread(kill.id);
-    if (co_await RaiseOnPrimary(error, reply_seq) == SlotOutcome::kErrorQueuedEnd) {
-      co_await FlushQueued();
-      co_return false;
-    }
-    QueueError(error, reply_seq);
-    co_await FlushQueued();
-    co_return true;
+    co_return co_await AnswerKillError(error, reply_seq);
   }
   if (found.running) {
     int slot = -1;
-    if (SameBackend(found.backend, worker_.shared.primary)) {
+    if (found.backend == worker_.shared.primary) {
       slot = kPrimarySlot;
     } else if (!held_[kReplicaSlot].conn ||
-               SameBackend(held_[kReplicaSlot].conn->address(), found.backend)) {
+               held_[kReplicaSlot].conn->address() == found.backend) {
       slot = kReplicaSlot;
     }
     SlotOutcome ready = SlotOutcome::kRetryOnPrimary;
     if (slot >= 0) ready = co_await ReadySlot(slot, reply_seq);
     if (ready == SlotOutcome::kReady && slot >= 0 && held_[slot].conn &&
-        SameBackend(held_[slot].conn->address(), found.backend)) {
+        held_[slot].conn->address() == found.backend) {
       const std::string sql = absl::StrCat("KILL QUERY ", found.thread_id);
       ExchangeResult r = co_await ExchangeQuery(*held_[slot].conn, sql, timeouts_.backend_read);
       if (r.failed()) held_[slot].conn->MarkBroken();

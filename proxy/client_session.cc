@@ -518,10 +518,8 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
     const bool next_transaction_only =
         c.session_changes == analyzer::SessionChanges{analyzer::SessionChange::kSetTransaction} &&
         !absl::StrContains(absl::AsciiStrToLower(absl::string_view(text.data(), text.size())), "session");
-    const bool computed_user_variable =
-        c.session_changes.Has(analyzer::SessionChange::kSetUserVariable) &&
-        !c.user_variables_constant;
-    if (computed_user_variable) {
+    if (c.session_changes.Has(analyzer::SessionChange::kSetUserVariable) &&
+        !ReplaysUserVariables(c)) {
       // Not replayed (PinsAfter pinned the session): SET @n = @n + 1 twice
       // is not SET @n = @n + 1 once on another connection.
     } else if (is_set && text.empty()) {

@@ -125,7 +125,9 @@ class ClientSession {
 
   // KILL of a connection id (client_kill.cc).
   awaitable<bool> Kill(analyzer::KillStatement kill, uint8_t reply_seq);
-  awaitable<SlotOutcome> RaiseOnPrimary(const MysqlError& error, uint8_t reply_seq);
+  // The KILL's error to the client (false: the session ends), raised on the
+  // primary as well.
+  awaitable<bool> AnswerKillError(const MysqlError& error, uint8_t reply_seq);
 
   // Backends and routing (client_routing.cc).
   // Routes the statement in current_/classification_ (or, when not a

@@ -11,44 +11,53 @@ namespace {
 using analyzer::PrimaryReason;
 using analyzer::StatementClass;
 
-// A hint or rule may send these to a replica: reads the classifier keeps on
-// the primary only because it cannot see inside a function.
-// A rule (which matches many statements) lifts only reads; a hint, written
-// on one statement, may also lift CALL or a compound statement.
-bool LiftableToReplica(const analyzer::Classification& c, bool by_hint) {
-  if (c.statement_class == StatementClass::kRead) return c.primary_reasons.empty();
-  if (c.statement_class != StatementClass::kPrimaryOnly || (c.procedural && !by_hint)) {
-    return false;
-  }
+// Nothing ties the statement to the primary but code the classifier cannot
+// see into (a stored function, CALL) or cannot read.
+bool OnlyRoutinesOrNotUnderstood(const analyzer::Classification& c) {
   analyzer::PrimaryReasons rest = c.primary_reasons;
   rest.Remove(PrimaryReason::kStoredRoutine);
   rest.Remove(PrimaryReason::kNotUnderstood);
   return rest.empty();
 }
 
-bool OnlyAboutLastStatement(const analyzer::Classification& c) {
-  return (c.statement_class == StatementClass::kRead ||
+// A hint or rule may send these to a replica: reads the classifier keeps on
+// the primary only because it cannot see inside a function. A rule (which
+// matches many statements) lifts only those; a hint, written on one
+// statement, may also lift CALL or a compound statement.
+bool LiftableToReplica(const analyzer::Classification& c, bool by_hint) {
+  if (c.statement_class == StatementClass::kRead) return c.primary_reasons.empty();
+  if (c.statement_class != StatementClass::kPrimaryOnly || (c.procedural && !by_hint)) {
+    return false;
+  }
+  return OnlyRoutinesOrNotUnderstood(c);
+}
+
+// SHOW WARNINGS, FOUND_ROWS() and the like after a statement that ran on the
+// replica: facts of that statement live on that connection.
+bool FollowsLastStatementToReplica(const analyzer::Classification& c, const RouteFacts& f) {
+  return f.last_statement_on_replica && !AboutLastWrite(f.fingerprint) &&
+         (c.statement_class == StatementClass::kRead ||
           c.statement_class == StatementClass::kPrimaryOnly) &&
          c.primary_reasons == analyzer::PrimaryReasons{PrimaryReason::kLastStatementInfo};
 }
 
 // What a READ ONLY transaction on a replica keeps there: its reads, the
 // statements about the last one, its COMMIT/ROLLBACK/savepoints, stored
-// routines and what the classifier does not understand, and plain writes
-// (the session answers those with 1792, as the server would). Everything
-// else is served as outside a transaction: session state must be learned on
-// the primary, and user locks and temporary tables belong there. Statements that end the transaction implicitly
-// (BEGIN, DDL) go to the primary too: EndsReadOnlyTransaction.
+// routines and what the classifier does not understand (a write in them gets
+// 1792 there, as on the server; on the primary they would run outside the
+// transaction and commit), and plain writes (the session answers those with
+// 1792 itself). Everything else is served as outside a transaction: session
+// state must be learned on the primary, and user locks and temporary tables
+// belong there. Statements that end the transaction implicitly (BEGIN, DDL)
+// go to the primary too: EndsReadOnlyTransaction.
 bool StaysInReadOnlyTransaction(const analyzer::Classification& c, const RouteFacts& f) {
   using analyzer::TransactionOp;
   switch (c.statement_class) {
     case StatementClass::kRead:
-      return c.primary_reasons.empty() ||
-             (OnlyAboutLastStatement(c) && f.last_statement_on_replica &&
-              !AboutLastWrite(f.fingerprint));
     case StatementClass::kLockingRead:
       return c.primary_reasons.empty();
     case StatementClass::kWrite:
+    case StatementClass::kUnknown:
       return true;
     case StatementClass::kTransactionControl:
       return c.statement_count == 1 &&
@@ -58,19 +67,8 @@ bool StaysInReadOnlyTransaction(const analyzer::Classification& c, const RouteFa
               c.transaction_op == TransactionOp::kReleaseSavepoint ||
               c.transaction_op == TransactionOp::kRollbackToSavepoint ||
               c.transaction_op == TransactionOp::kBeginReadOnly);
-    case StatementClass::kPrimaryOnly: {
-      // Stored functions and CALL run inside the transaction, as on the
-      // server (a write in them gets 1792 there): on the primary they would
-      // run outside it, with autocommit, and their writes would commit.
-      analyzer::PrimaryReasons rest = c.primary_reasons;
-      rest.Remove(PrimaryReason::kStoredRoutine);
-      rest.Remove(PrimaryReason::kNotUnderstood);
-      if (rest.empty()) return true;
-      return OnlyAboutLastStatement(c) && f.last_statement_on_replica &&
-             !AboutLastWrite(f.fingerprint);
-    }
-    case StatementClass::kUnknown:
-      return true;  // whatever it is, the read-only transaction refuses a write
+    case StatementClass::kPrimaryOnly:
+      return OnlyRoutinesOrNotUnderstood(c) || FollowsLastStatementToReplica(c, f);
     default:
       return false;
   }
@@ -109,6 +107,11 @@ std::string_view PinReasonName(PinReason r) {
   return "unknown";
 }
 
+bool ReplaysUserVariables(const analyzer::Classification& c) {
+  return c.user_variables_constant && c.statement_count == 1 &&
+         c.statement_class == StatementClass::kSessionState;
+}
+
 PinReasons PinsAfter(const analyzer::Classification& c) {
   PinReasons pins;
   const analyzer::PrimaryReasons& r = c.primary_reasons;
@@ -118,14 +121,9 @@ PinReasons PinsAfter(const analyzer::Classification& c) {
   if (r.Has(PrimaryReason::kPreparedStatement)) pins.Add(PinReason::kPreparedStatement);
   if (r.Has(PrimaryReason::kHandler)) pins.Add(PinReason::kHandler);
   if (r.Has(PrimaryReason::kSequence)) pins.Add(PinReason::kSequence);
-  // SET @v = <constant> is replayed like other SET statements; a value the
-  // server computed (NOW(), a subquery, another variable) is not.
-  // Only a SET on its own is kept for replay (client_session.cc): in a
-  // multi-statement (SET @a = 1; INSERT ...) the variable pins.
-  const bool replayed_set = c.user_variables_constant && c.statement_count == 1 &&
-                            c.statement_class == StatementClass::kSessionState;
   if (r.Has(PrimaryReason::kUserVariableAssignment) || r.Has(PrimaryReason::kSelectInto) ||
-      (c.session_changes.Has(analyzer::SessionChange::kSetUserVariable) && !replayed_set)) {
+      (c.session_changes.Has(analyzer::SessionChange::kSetUserVariable) &&
+       !ReplaysUserVariables(c))) {
     pins.Add(PinReason::kUserVariable);
   }
   // A procedure or compound statement can set variables (OUT parameters
@@ -215,10 +213,7 @@ RouteChoice PlanRoute(const RouteFacts& f) {
   if (f.in_transaction) return {false, RouteReason::kTransaction};
   if (!f.autocommit) return {false, RouteReason::kAutocommitOff};
   // Facts about the previous statement live on the connection that ran it.
-  if (f.last_statement_on_replica && OnlyAboutLastStatement(c) &&
-      !AboutLastWrite(f.fingerprint)) {
-    return {true, RouteReason::kFollowsLastStatement};
-  }
+  if (FollowsLastStatementToReplica(c, f)) return {true, RouteReason::kFollowsLastStatement};
   const bool read_only_begin = OpensReadOnlyTransaction(c);
   const bool eligible = c.ReplicaEligible() || read_only_begin;
   const bool lifted = !eligible && LiftableToReplica(c, f.hint == RouteHint::kReplica) &&

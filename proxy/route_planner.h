@@ -36,6 +36,12 @@ std::string_view PinReasonName(PinReason r);  // "temporary_table", ...
 // The pins a statement leaves behind once it succeeded on the primary.
 PinReasons PinsAfter(const analyzer::Classification& c);
 
+// A SET of user variables kept for replay like any SET: on its own, and
+// every value a constant (SET @app_user = 'alice'). A value the server
+// computes (NOW(), a subquery, another variable) or a SET inside a
+// multi-statement pins the session instead (PinsAfter).
+bool ReplaysUserVariables(const analyzer::Classification& c);
+
 // A comment hint in the statement text: /* querylens:primary */ or
 // /* querylens:replica */ in a comment anywhere in the statement.
 enum class RouteHint : uint8_t { kNone, kPrimary, kReplica };
