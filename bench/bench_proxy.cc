@@ -1,9 +1,10 @@
 // Micro benchmarks of proxy/ pieces that run once per statement on a
 // worker, outside the socket I/O: the metrics shard increment
-// (WorkerMetrics::OnStatement) and the whole statement recorder
+// (WorkerMetrics::OnStatement), the whole statement recorder
 // (StatementRecorder::Analyze + Record: analyzer, digest table, metrics
-// shard; no slow log, which is off by default). ns per statement and heap
-// allocations per statement (target 0).
+// shard; no slow log, which is off by default) and the router decision
+// (hint scan, --route-rule match, RoutePlanner, replica choice). ns per
+// statement and heap allocations per statement (target 0).
 //
 // The relay itself (Asio sockets) is not in here yet; its allocations are
 // measured on the running proxy (bench/RESULTS.md, "Allocations on the relay
@@ -12,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "analyzer/route_rules.h"
+#include "analyzer/statement_classifier.h"
 #include "analyzer/statement_record.h"
 #include "bench/alloc_counter.h"
 #include "bench/statement_bench.h"
@@ -19,6 +22,8 @@
 #include "benchmark/benchmark.h"
 #include "proxy/config.h"
 #include "proxy/metrics_shard.h"
+#include "proxy/replica_selector.h"
+#include "proxy/route_planner.h"
 #include "proxy/statement_recorder.h"
 
 namespace ql::bench {
@@ -67,6 +72,73 @@ void BM_StatementRecorder(benchmark::State& state) {
   });
 }
 BENCHMARK(BM_StatementRecorder)->ArgName("corpus")->DenseRange(0, kCorpusCount - 1);
+
+// What a session decides per statement before it picks a connection
+// (ClientSession::ChooseSlot): the comment-hint scan over the text, the
+// --route-rule match (range(1) rules, none matching, the worst case: every
+// rule is tried), the planner, and for replica reads the replica choice
+// among two. The classification and fingerprint come from the recorder's
+// Analyze pass and are computed beforehand.
+void BM_RouteDecision(benchmark::State& state) {
+  const auto corpus = MakeCorpus(CorpusKind(state.range(0)));
+  struct Prepared {
+    analyzer::Classification classification;
+    std::string fingerprint;
+    uint64_t digest;
+  };
+  std::vector<Prepared> prepared;
+  proxy::Config config;
+  proxy::StatementRecorder recorder(config, nullptr);
+  analyzer::StatementClassifier classifier;
+  for (const std::string& s : corpus) {
+    proxy::StatementIdentity identity;
+    recorder.Analyze(s, &identity);
+    prepared.push_back(
+        {classifier.Classify(s), std::string(identity.fingerprint), identity.digest});
+  }
+  std::vector<analyzer::RouteRule> rules;
+  const char* const kRules[] = {"user=reporting=>replica", "schema=analytics=>replica",
+                                "fingerprint=select * from audit_log*=>primary",
+                                "digest=00000000deadbeef=>replica"};
+  for (int64_t i = 0; i < state.range(1); ++i) {
+    rules.push_back(*analyzer::ParseRouteRule(kRules[i % 4]));
+  }
+
+  proxy::HealthSnapshot health;
+  health.round = 10;
+  health.backends.resize(3);
+  health.backends[0].role = analyzer::BackendRole::kPrimary;
+  for (size_t b = 1; b < 3; ++b) health.backends[b].usable_for_reads = true;
+  proxy::ReplicaSelector replicas(3, proxy::ReplicaSelection::kLeastOutstanding);
+
+  size_t j = 0;
+  uint64_t to_replica = 0;
+  PerStatement(state, corpus, [&](const std::string& s) {
+    const Prepared& p = prepared[j];
+    j = j + 1 == prepared.size() ? 0 : j + 1;
+    proxy::RouteFacts f;
+    f.classification = &p.classification;
+    f.hint = proxy::FindRouteHint(s);
+    if (!rules.empty()) {
+      f.rule = analyzer::MatchRouteRules(rules, "sbtest", "sbtest", p.digest, p.fingerprint);
+    }
+    f.replica_usable = replicas.AnyUsable(&health);
+    f.fingerprint = p.fingerprint;
+    const proxy::RouteChoice choice = proxy::PlanRoute(f);
+    if (choice.replica) {
+      const size_t b = replicas.Choose(&health);
+      replicas.StatementStarted(b);
+      replicas.StatementEnded(b);
+      ++to_replica;
+    }
+    benchmark::DoNotOptimize(choice);
+  });
+  state.counters["replica_share"] =
+      benchmark::Counter(double(to_replica), benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(BM_RouteDecision)
+    ->ArgNames({"corpus", "rules"})
+    ->ArgsProduct({benchmark::CreateDenseRange(0, kCorpusCount - 1, 1), {0, 4}});
 
 }  // namespace
 }  // namespace ql::bench
