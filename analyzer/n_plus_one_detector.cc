@@ -6,12 +6,13 @@
 
 namespace ql::analyzer {
 
-NPlusOneDetector::NPlusOneDetector(const NPlusOneOptions& options)
+NPlusOneDetector::NPlusOneDetector(const NPlusOneOptions& options, FindingGate* gate)
     : options_(options),
       unit_(options_),
       table_(options_.max_fingerprints_per_unit, options_.max_text_bytes),
       cycles_(options_.min_cycle_length, options_.max_cycle_length, options_.min_cycle_repeats,
-              options_.max_cycles_per_unit) {}
+              options_.max_cycles_per_unit),
+      gate_(gate) {}
 
 void NPlusOneDetector::Observe(const NPlusOneInput& in, std::vector<NPlusOneFinding>* out) {
   const UnitBoundary boundary = unit_.BoundaryBefore(in);
@@ -45,7 +46,7 @@ void NPlusOneDetector::Close(std::vector<NPlusOneFinding>* out) {
 
 void NPlusOneDetector::CloseUnit(UnitBoundary why, std::vector<NPlusOneFinding>* out) {
   cycles_.Finish();
-  EvaluateUnit(ClosedUnit{options_, unit_, table_, cycles_}, out);
+  EvaluateUnit(ClosedUnit{options_, unit_, table_, cycles_}, gate_, &order_, out);
   unit_.Close();
   // A session that went quiet gives its table back; one that moves straight
   // on to the next request keeps the slots and stops allocating.
@@ -53,6 +54,7 @@ void NPlusOneDetector::CloseUnit(UnitBoundary why, std::vector<NPlusOneFinding>*
                     why == UnitBoundary::kSessionEnd;
   if (idle) {
     table_.Release();
+    std::vector<const FingerprintEntry*>().swap(order_);
   } else {
     table_.Clear();
   }
@@ -62,7 +64,7 @@ void NPlusOneDetector::CloseUnit(UnitBoundary why, std::vector<NPlusOneFinding>*
 
 size_t NPlusOneDetector::ApproximateMemoryBytes() const {
   return sizeof(*this) - sizeof(unit_) - sizeof(table_) + unit_.MemoryBytes() +
-         table_.MemoryBytes();
+         table_.MemoryBytes() + order_.capacity() * sizeof(order_[0]);
 }
 
 }  // namespace ql::analyzer

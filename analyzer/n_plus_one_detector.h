@@ -27,7 +27,9 @@
 // most about 220 KB, reached only by a unit with 128 distinct long
 // statements; a request with 20 statement shapes uses about 30 KB. When a
 // unit closes because the session went idle (idle gap, reset, end), the
-// table's memory is released, so an idle session holds about 5 KB.
+// table's memory is released, so an idle session holds about 5 KB. Units
+// that follow each other closely (a new trace id, the age limit) reuse it:
+// no allocation per statement or per unit then, unless a finding is built.
 // ApproximateMemoryBytes() reports the current figure.
 #pragma once
 
@@ -46,7 +48,10 @@ namespace ql::analyzer {
 
 class NPlusOneDetector {
  public:
-  explicit NPlusOneDetector(const NPlusOneOptions& options = {});
+  // `gate` (may be null; must outlive the detector) is asked before each
+  // finding is built (FindingGate): the proxy's sink lets the reporter drop
+  // repeats it would only count, so they cost no allocation.
+  explicit NPlusOneDetector(const NPlusOneOptions& options = {}, FindingGate* gate = nullptr);
   NPlusOneDetector(const NPlusOneDetector&) = delete;
   NPlusOneDetector& operator=(const NPlusOneDetector&) = delete;
 
@@ -78,6 +83,8 @@ class NPlusOneDetector {
   UnitTracker unit_;
   UnitTable table_;
   CycleDetector cycles_;
+  FindingGate* gate_;
+  std::vector<const FingerprintEntry*> order_;  // the rules' scratch, reused
   UnitBoundary last_close_ = UnitBoundary::kNone;
 };
 

@@ -126,4 +126,36 @@ struct NPlusOneFinding {
   }
 };
 
+// What deduplication and the metrics need of a finding, known before any of
+// its text is copied: the rules build this first, so that a finding the
+// reporter would only count costs no allocation (FindingGate).
+struct FindingHead {
+  FindingKind kind = FindingKind::kNPlusOne;
+  Confidence confidence = Confidence::kLow;
+  uint64_t statements = 0;
+  uint64_t total_ns = 0;
+  bool silenced = false;
+  uint64_t digest = 0;
+  bool has_parent = false;
+  uint64_t parent_digest = 0;
+  // The call site; views into the unit (or the finding) it came from.
+  std::string_view route;
+  std::string_view controller;
+  std::string_view action;
+  std::string_view app_name;
+};
+
+FindingHead HeadOf(const NPlusOneFinding& f);
+
+// Asked by the rules (EvaluateUnit) before a finding is built. Skip()
+// returning true means the gate has fully dealt with the finding (counted
+// it as a repeat within the deduplication interval), so it is not built.
+class FindingGate {
+ public:
+  virtual bool Skip(const FindingHead& head) = 0;
+
+ protected:
+  ~FindingGate() = default;
+};
+
 }  // namespace ql::analyzer

@@ -66,7 +66,24 @@ void NPlusOneReporter::SetOptions(NPlusOneReporterOptions options) {
   options_ = std::move(options);
 }
 
-uint64_t NPlusOneReporter::KeyOf(const NPlusOneFinding& f) {
+FindingHead HeadOf(const NPlusOneFinding& f) {
+  FindingHead head;
+  head.kind = f.kind;
+  head.confidence = f.confidence;
+  head.statements = f.statements;
+  head.total_ns = f.total_ns;
+  head.silenced = f.silenced;
+  head.digest = f.digest;
+  head.has_parent = f.has_parent;
+  head.parent_digest = f.parent_digest;
+  head.route = f.route;
+  head.controller = f.controller;
+  head.action = f.action;
+  head.app_name = f.app_name;
+  return head;
+}
+
+uint64_t NPlusOneReporter::KeyOf(const FindingHead& f) {
   uint64_t h = MixNumber(0, static_cast<uint64_t>(f.kind));
   h = Mix(h, f.route);
   h = Mix(h, f.controller);
@@ -83,7 +100,7 @@ ReportDecision NPlusOneReporter::Admit(NPlusOneFinding* f, int64_t now_ns) {
   } else if (options_.allow_list.Matches(*f)) {
     decision = ReportDecision::kAllowListed;
   } else {
-    const uint64_t key = KeyOf(*f);
+    const uint64_t key = KeyOf(HeadOf(*f));
     auto it = keys_.find(key);
     if (it != keys_.end() && now_ns - it->second.last_report_ns < options_.dedup_interval_ns) {
       ++it->second.suppressed;
@@ -99,6 +116,17 @@ ReportDecision NPlusOneReporter::Admit(NPlusOneFinding* f, int64_t now_ns) {
   }
   ++counts_[static_cast<size_t>(decision)];
   return decision;
+}
+
+bool NPlusOneReporter::SuppressRepeat(const FindingHead& head, int64_t now_ns) {
+  if (head.silenced) return false;
+  auto it = keys_.find(KeyOf(head));
+  if (it == keys_.end() || now_ns - it->second.last_report_ns >= options_.dedup_interval_ns) {
+    return false;
+  }
+  ++it->second.suppressed;
+  ++counts_[static_cast<size_t>(ReportDecision::kSuppressed)];
+  return true;
 }
 
 void NPlusOneReporter::MakeRoom(int64_t now_ns) {

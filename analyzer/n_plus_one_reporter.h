@@ -66,6 +66,15 @@ class NPlusOneReporter {
   // finding->suppressed is set to the number held back since the key's
   // previous report.
   ReportDecision Admit(NPlusOneFinding* finding, int64_t now_ns);
+  // The deduplication step of Admit alone, for a finding not built yet:
+  // true (and counted as kSuppressed) when its key was reported less than
+  // dedup_interval_ns ago. False for silenced findings and for everything
+  // else, which then goes through Admit. A key is only ever reported after
+  // the allow-list let it through, so a repeat of it is suppressed here as
+  // Admit would; the exception is a repeated cycle whose members changed to
+  // include an allow-listed digest or table, counted here as suppressed
+  // where Admit would say allow-listed (neither is logged).
+  bool SuppressRepeat(const FindingHead& head, int64_t now_ns);
 
   // Replaces the options (configuration reload); keeps the dedup state.
   void SetOptions(NPlusOneReporterOptions options);
@@ -75,7 +84,7 @@ class NPlusOneReporter {
   uint64_t count(ReportDecision decision) const { return counts_[static_cast<size_t>(decision)]; }
 
   // The deduplication key of a finding.
-  static uint64_t KeyOf(const NPlusOneFinding& finding);
+  static uint64_t KeyOf(const FindingHead& head);
 
  private:
   struct KeyState {

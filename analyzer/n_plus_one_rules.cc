@@ -113,17 +113,17 @@ struct Shapes {
 
 class Evaluator {
  public:
-  Evaluator(const ClosedUnit& c, std::vector<NPlusOneFinding>* out)
-      : c_(c), o_(c.options), out_(out) {}
+  Evaluator(const ClosedUnit& c, FindingGate* gate, std::vector<NPlusOneFinding>* out)
+      : c_(c), o_(c.options), gate_(gate), out_(out) {}
 
-  void Run() {
-    std::vector<const FingerprintEntry*> order;
-    order.reserve(c_.table.size());
-    for (size_t i = 0; i < c_.table.size(); ++i) order.push_back(&c_.table.entry(i));
-    std::sort(order.begin(), order.end(), [](const FingerprintEntry* a, const FingerprintEntry* b) {
-      return a->first_seq < b->first_seq;
-    });
-    for (const FingerprintEntry* e : order) Entry(*e);
+  void Run(std::vector<const FingerprintEntry*>* order) {
+    order->clear();
+    for (size_t i = 0; i < c_.table.size(); ++i) order->push_back(&c_.table.entry(i));
+    std::sort(order->begin(), order->end(),
+              [](const FingerprintEntry* a, const FingerprintEntry* b) {
+                return a->first_seq < b->first_seq;
+              });
+    for (const FingerprintEntry* e : *order) Entry(*e);
     for (size_t i = 0; i < c_.cycles.run_count(); ++i) Cycle(c_.cycles.run(i));
     if (c_.unit.statements() > o_.max_unit_statements) TooMany(order);
   }
@@ -145,15 +145,38 @@ class Evaluator {
     }
   }
 
+  // The call site part of a head, from the unit.
+  FindingHead Head(FindingKind kind, Confidence confidence, uint64_t statements,
+                   uint64_t total_ns, bool silenced, uint64_t digest, const Parent& parent) const {
+    FindingHead h;
+    h.kind = kind;
+    h.confidence = confidence;
+    h.statements = statements;
+    h.total_ns = total_ns;
+    h.silenced = silenced;
+    h.digest = digest;
+    h.has_parent = parent.known;
+    h.parent_digest = parent.digest;
+    h.route = c_.unit.route();
+    h.controller = c_.unit.controller();
+    h.action = c_.unit.action();
+    h.app_name = c_.unit.app_name();
+    return h;
+  }
+
+  bool Skipped(const FindingHead& head) { return gate_ != nullptr && gate_->Skip(head); }
+
   void Emit(FindingKind kind, const FingerprintEntry& e) {
+    const Parent parent = FindParent(c_.table, e);
+    const Confidence confidence =
+        kind == FindingKind::kDuplicate ? Confidence::kHigh : ConfidenceFor(parent, e.count);
+    if (Skipped(Head(kind, confidence, e.count, e.total_ns, e.silenced, e.digest, parent))) return;
     NPlusOneFinding f;
     f.kind = kind;
     FillUnit(c_.unit, &f);
     FillEntry(e, &f);
-    const Parent parent = FindParent(c_.table, e);
     FillParent(parent, &f);
-    f.confidence =
-        kind == FindingKind::kDuplicate ? Confidence::kHigh : ConfidenceFor(parent, e.count);
+    f.confidence = confidence;
     const Shapes shapes(e, parent);
     FillTables(shapes.repeated, &f);
     f.suggestion = SuggestFix(kind, shapes.repeated, shapes.parent_or_null());
@@ -177,6 +200,13 @@ class Evaluator {
     }
     if (!per_object) return;
 
+    const FingerprintEntry* first = c_.table.Find(run.digests[0]);
+    const Parent parent = first != nullptr ? FindParent(c_.table, *first) : Parent{};
+    const Confidence confidence = ConfidenceFor(parent, run.repeats);
+    if (Skipped(Head(FindingKind::kRepeatedCycle, confidence, run.statements, run.total_ns,
+                     silenced, run.digests[0], parent))) {
+      return;
+    }
     NPlusOneFinding f;
     f.kind = FindingKind::kRepeatedCycle;
     FillUnit(c_.unit, &f);
@@ -189,16 +219,13 @@ class Evaluator {
     f.max_ns = run.max_ns;
     f.digest = run.digests[0];
     f.silenced = silenced;
-    const FingerprintEntry* first = c_.table.Find(run.digests[0]);
-    Parent parent;
     if (first != nullptr) {
       f.fingerprint = first->text;
       f.backend = first->backend;
       f.backend_mixed = first->backend_mixed;
-      parent = FindParent(c_.table, *first);
     }
     FillParent(parent, &f);
-    f.confidence = ConfidenceFor(parent, run.repeats);
+    f.confidence = confidence;
     StatementShape parent_shape;
     if (parent.entry != nullptr) parent_shape.Parse(parent.entry->text);
     const StatementShape* parent_ptr = parent_shape.main_table().empty() ? nullptr : &parent_shape;
@@ -216,10 +243,17 @@ class Evaluator {
     out_->push_back(std::move(f));
   }
 
-  void TooMany(std::vector<const FingerprintEntry*> order) {
+  // Last: reorders *order.
+  void TooMany(std::vector<const FingerprintEntry*>* order_ptr) {
+    std::vector<const FingerprintEntry*>& order = *order_ptr;
     std::stable_sort(
         order.begin(), order.end(),
         [](const FingerprintEntry* a, const FingerprintEntry* b) { return a->count > b->count; });
+    const uint64_t top_digest = order.empty() ? 0 : order[0]->digest;
+    if (Skipped(Head(FindingKind::kTooManyStatements, Confidence::kHigh, c_.unit.statements(),
+                     c_.unit.db_ns(), c_.unit.silenced(), top_digest, Parent{}))) {
+      return;
+    }
     NPlusOneFinding f;
     f.kind = FindingKind::kTooManyStatements;
     f.confidence = Confidence::kHigh;
@@ -247,13 +281,15 @@ class Evaluator {
 
   const ClosedUnit& c_;
   const NPlusOneOptions& o_;
+  FindingGate* gate_;
   std::vector<NPlusOneFinding>* out_;
 };
 
 }  // namespace
 
-void EvaluateUnit(const ClosedUnit& closed, std::vector<NPlusOneFinding>* out) {
-  Evaluator(closed, out).Run();
+void EvaluateUnit(const ClosedUnit& closed, FindingGate* gate,
+                  std::vector<const FingerprintEntry*>* order, std::vector<NPlusOneFinding>* out) {
+  Evaluator(closed, gate, out).Run(order);
 }
 
 }  // namespace ql::analyzer

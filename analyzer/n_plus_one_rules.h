@@ -51,6 +51,11 @@ struct ClosedUnit {
 // Appends the unit's findings to *out in a stable order: per fingerprint in
 // order of first execution (n_plus_one, duplicate, write_loop), then cycles,
 // then too_many_statements. Silenced findings are included, marked.
-void EvaluateUnit(const ClosedUnit& closed, std::vector<NPlusOneFinding>* out);
+// `gate` (may be null) is asked before each finding is built and may take
+// it over (FindingGate). `order` is scratch owned by the caller, so that a
+// unit without findings, or with only findings the gate takes, allocates
+// nothing once the scratch has grown to the table's size.
+void EvaluateUnit(const ClosedUnit& closed, FindingGate* gate,
+                  std::vector<const FingerprintEntry*>* order, std::vector<NPlusOneFinding>* out);
 
 }  // namespace ql::analyzer

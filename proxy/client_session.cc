@@ -45,7 +45,8 @@ ClientSession::ClientSession(WorkerContext& worker, tcp::socket socket)
   error_code ignored;
   client_->socket().set_option(tcp::no_delay(true), ignored);
   if (worker_.n_plus_one.enabled()) {
-    n_plus_one_ = std::make_unique<analyzer::NPlusOneDetector>(worker_.n_plus_one.detector_options());
+    n_plus_one_ = std::make_unique<analyzer::NPlusOneDetector>(
+        worker_.n_plus_one.detector_options(), &worker_.n_plus_one);
     worker_.n_plus_one.Watch(n_plus_one_.get(), connection_id_);
   }
 }

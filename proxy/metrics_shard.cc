@@ -81,7 +81,7 @@ std::string_view CausalReadOutcomeName(CausalReadOutcome o) {
   return "unknown";
 }
 
-void WorkerMetrics::NPlusOneDecision(const analyzer::NPlusOneFinding& f,
+void WorkerMetrics::NPlusOneDecision(const analyzer::FindingHead& f,
                                      analyzer::ReportDecision d) {
   ++n_plus_one_decisions_[size_t(d)];
   if (d != analyzer::ReportDecision::kReport && d != analyzer::ReportDecision::kSuppressed) return;

@@ -123,7 +123,7 @@ class WorkerMetrics {
   // N+1 findings (n_plus_one_sink.cc): every finding is counted by the
   // reporter's decision; reported and suppressed (deduplicated) ones by kind
   // and confidence, with the statements and time of their repeats.
-  void NPlusOneDecision(const analyzer::NPlusOneFinding& f, analyzer::ReportDecision d);
+  void NPlusOneDecision(const analyzer::FindingHead& f, analyzer::ReportDecision d);
   uint64_t n_plus_one_findings(analyzer::FindingKind k, analyzer::Confidence c) const {
     return n_plus_one_findings_[size_t(k)][size_t(c)];
   }

@@ -64,7 +64,7 @@ void NPlusOneSink::Submit(std::vector<analyzer::NPlusOneFinding>* findings) {
   const int64_t now = MonotonicNs(std::chrono::steady_clock::now());
   for (analyzer::NPlusOneFinding& f : *findings) {
     const analyzer::ReportDecision decision = reporter_->Admit(&f, now);
-    metrics_->NPlusOneDecision(f, decision);
+    metrics_->NPlusOneDecision(analyzer::HeadOf(f), decision);
     if (decision != analyzer::ReportDecision::kReport) continue;
     text_.clear();
     json_.clear();
@@ -80,6 +80,13 @@ void NPlusOneSink::Submit(std::vector<analyzer::NPlusOneFinding>* findings) {
     }
   }
   findings->clear();
+}
+
+bool NPlusOneSink::Skip(const analyzer::FindingHead& head) {
+  const int64_t now = MonotonicNs(std::chrono::steady_clock::now());
+  if (!reporter_->SuppressRepeat(head, now)) return false;
+  metrics_->NPlusOneDecision(head, analyzer::ReportDecision::kSuppressed);
+  return true;
 }
 
 void NPlusOneSink::PollAll(int64_t monotonic_now_ns, const std::function<bool(uint32_t)>& busy) {

@@ -63,13 +63,20 @@ class SharedNPlusOneReporter {
     std::lock_guard<std::mutex> lock(mu_);
     return reporter_.Admit(finding, monotonic_now_ns);
   }
+  bool SuppressRepeat(const analyzer::FindingHead& head, int64_t monotonic_now_ns) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return reporter_.SuppressRepeat(head, monotonic_now_ns);
+  }
 
  private:
   std::mutex mu_;
   analyzer::NPlusOneReporter reporter_;
 };
 
-class NPlusOneSink {
+// A worker's end of the N+1 detection: its sessions' detectors ask it, as
+// their FindingGate, whether a finding is a repeat the reporter would only
+// count (then it is counted here and never built), and hand it the rest.
+class NPlusOneSink final : public analyzer::FindingGate {
  public:
   // `reporter` is shared with the other workers' sinks and outlives them.
   NPlusOneSink(const Config& config, int worker_index, WorkerMetrics* metrics,
@@ -91,6 +98,9 @@ class NPlusOneSink {
   }
   // Admits, counts, logs and keeps the findings in *findings; clears it.
   void Submit(std::vector<analyzer::NPlusOneFinding>* findings);
+  // FindingGate: a repeat within the deduplication interval is counted
+  // (metrics and the reporter's suppressed count) and skipped.
+  bool Skip(const analyzer::FindingHead& head) override;
   // Polls every watched detector with an open unit (the timer's job),
   // except those whose session has a command in flight (`busy(session id)`):
   // a long statement is not an idle gap.
