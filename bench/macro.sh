@@ -55,7 +55,7 @@ Usage: bash bench/macro.sh [options]
                         oltp_read_write at 8, 3 s a cell, one round, --workers 1
   --time S              seconds per cell (default $TIME)
   --rounds N            repeat every cell N times, interleaved (default $ROUNDS);
-                        the table shows means over rounds
+                        the table shows the median round
   --tests "A B"         sysbench tests (default: $TESTS)
   --threads "1 8"       thread counts (default: $THREADS)
   --workers "1 2"       one querylens instance per value of --workers (default: $WORKERS)
@@ -74,7 +74,9 @@ Usage: bash bench/macro.sh [options]
   -h, --help            this text
 
 Cells are run in the order test, threads, round, target, so the targets of a
-cell run back to back: direct, haproxy, querylens (each --workers value).
+cell run back to back: direct, haproxy, querylens (each --workers value), each
+round starting one target later than the last. The report's paired ratios
+divide each round's proxy QPS by the same round's HAProxy QPS.
 A full run at the defaults takes about 3 tests x 3 thread counts x 4 targets
 x (time + ~2 s) = 7-8 minutes, plus about a minute to start the lab.
 EOF
@@ -318,11 +320,13 @@ run_cell() {
         "$(awk -v q="$queries" -v t="$total_time" 'BEGIN {print (t > 0 ? q / t : 0)}')")"
 }
 
+# Each round starts one target later than the last, so no target always
+# runs first (on a cold cache) or right after another's burst.
 for cell in "${CELLS[@]}"; do
   read -r test threads <<<"$cell"
   for round in $(seq 1 "$ROUNDS"); do
-    for tgt in "${TARGETS[@]}"; do
-      read -r name port pid <<<"$tgt"
+    for k in $(seq 0 $((${#TARGETS[@]} - 1))); do
+      read -r name port pid <<<"${TARGETS[$(((k + round - 1) % ${#TARGETS[@]}))]}"
       run_cell "$test" "$threads" "$round" "$name" "$port" "$pid"
     done
   done
