@@ -52,27 +52,33 @@ SlowLogWriter::Shard* SlowLogWriter::AddShard() {
 }
 
 void SlowLogWriter::Wake() {
-  if (!wake_.exchange(true)) wake_.notify_one();
+  {
+    std::lock_guard<std::mutex> lock(wake_mu_);
+    wake_ = true;
+  }
+  wake_cv_.notify_one();
 }
 
 void SlowLogWriter::Submit(Shard* shard, const analyzer::StatementRecord& record,
                            std::string_view text) {
   std::unique_lock<std::mutex> lock(shard->mu);
-  if (shard->queue.size() >= max_queued_) {
+  EntryQueue& q = shard->queue;
+  if (q.used >= max_queued_) {
     lock.unlock();
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  Entry& e = shard->queue.emplace_back();
+  if (q.used == q.entries.size()) q.entries.emplace_back();
+  Entry& e = q.entries[q.used++];
   e.record = record;
   e.text.assign(text);
   e.fingerprint.assign(record.fingerprint);
   e.schema.assign(record.schema);
   e.user.assign(record.user);
   e.client_address.assign(record.client_address);
-  const bool first = shard->queue.size() == 1;
+  const bool filling = q.used == kWakeAt;
   lock.unlock();
-  if (first) Wake();
+  if (filling) Wake();
 }
 
 void SlowLogWriter::Reopen() {
@@ -80,26 +86,49 @@ void SlowLogWriter::Reopen() {
   Wake();
 }
 
-void SlowLogWriter::Drain(std::vector<Entry>* batch) {
+void SlowLogWriter::Drain(std::vector<Entry*>* batch) {
   std::lock_guard<std::mutex> shards_lock(shards_mu_);
   for (const std::unique_ptr<Shard>& shard : shards_) {
-    std::lock_guard<std::mutex> lock(shard->mu);
-    for (Entry& e : shard->queue) batch->push_back(std::move(e));
-    shard->queue.clear();
+    shard->written.used = 0;
+    {
+      std::lock_guard<std::mutex> lock(shard->mu);
+      std::swap(shard->queue, shard->written);
+    }
+    EntryQueue& taken = shard->written;
+    for (size_t i = 0; i < taken.used; ++i) batch->push_back(&taken.entries[i]);
   }
-  std::stable_sort(batch->begin(), batch->end(), [](const Entry& a, const Entry& b) {
-    return a.record.end_time_ns() < b.record.end_time_ns();
+  std::stable_sort(batch->begin(), batch->end(), [](const Entry* a, const Entry* b) {
+    return a->record.end_time_ns() < b->record.end_time_ns();
   });
+}
+
+void SlowLogWriter::Trim() {
+  std::lock_guard<std::mutex> shards_lock(shards_mu_);
+  for (const std::unique_ptr<Shard>& shard : shards_) {
+    std::vector<Entry>& entries = shard->written.entries;
+    if (entries.size() > kKeepEntries) {
+      entries.resize(kKeepEntries);
+      entries.shrink_to_fit();
+    }
+    for (Entry& e : entries) {
+      for (std::string* s : {&e.text, &e.fingerprint, &e.schema, &e.user, &e.client_address}) {
+        if (s->capacity() > kKeepBytes) std::string().swap(*s);
+      }
+    }
+  }
 }
 
 void SlowLogWriter::Run() {
   analyzer::SlowLogFormatter formatter;
-  std::vector<Entry> batch;
+  std::vector<Entry*> batch;
   std::string out;
   while (true) {
-    wake_.wait(false);
-    // Cleared before draining: news that comes during the drain wakes us again.
-    wake_.store(false);
+    {
+      std::unique_lock<std::mutex> lock(wake_mu_);
+      wake_cv_.wait_for(lock, kFlushInterval, [this] { return wake_; });
+      // Cleared before draining: news that comes during the drain wakes us again.
+      wake_ = false;
+    }
     const bool reopen = reopen_.exchange(false);
     const bool stop = stop_.load();
     Drain(&batch);
@@ -108,13 +137,13 @@ void SlowLogWriter::Run() {
       formatter.Reset();  // a new file needs its own "use db;" and "# Time:" lines
     }
     out.clear();
-    for (Entry& e : batch) {
-      e.record.fingerprint = e.fingerprint;
-      e.record.schema = e.schema;
-      e.record.user = e.user;
-      e.record.client_address = e.client_address;
-      e.record.literal_text = {};
-      formatter.Append(e.record, e.text, &out);
+    for (Entry* e : batch) {
+      e->record.fingerprint = e->fingerprint;
+      e->record.schema = e->schema;
+      e->record.user = e->user;
+      e->record.client_address = e->client_address;
+      e->record.literal_text = {};
+      formatter.Append(e->record, e->text, &out);
     }
     size_t done = 0;
     while (fd_ >= 0 && done < out.size()) {
@@ -128,6 +157,7 @@ void SlowLogWriter::Run() {
     }
     written_.fetch_add(batch.size(), std::memory_order_relaxed);
     batch.clear();
+    Trim();
     if (stop) return;
   }
 }

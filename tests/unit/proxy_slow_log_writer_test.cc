@@ -1,6 +1,6 @@
 // SlowLogWriter: per-worker queues drained by one writer thread into the
 // file in the order statements finished; full queues drop and count;
-// Reopen() follows a rotated file.
+// Reopen() follows a rotated file; reused entries carry only their own text.
 #include "proxy/slow_log_writer.h"
 
 #include <unistd.h>
@@ -110,6 +110,42 @@ TEST(SlowLogWriter, ReopenFollowsARotatedFile) {
   EXPECT_EQ(fresh.find(before), std::string::npos);
   std::remove(path.c_str());
   std::remove(rotated.c_str());
+}
+
+// Entries are reused between batches (their strings keep their capacity):
+// a short statement written into an entry that held a long one, and a
+// burst larger than what a shard keeps, still come out exactly.
+TEST(SlowLogWriter, ReusedEntriesCarryOnlyTheirOwnText) {
+  const std::string path = TempPath("slow_reuse");
+  std::remove(path.c_str());
+  SlowLogWriter writer(path, 100000);
+  SlowLogWriter::Shard* shard = writer.AddShard();
+  ASSERT_TRUE(writer.Start().ok());
+  auto wait_written = [&](uint64_t n) {
+    for (int i = 0; i < 500 && writer.written() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(writer.written(), n);
+  };
+  const std::string long_text = "select ? from t where c in (" + std::string(200000, '?') + ")";
+  const std::string burst = "select ? from burst";
+  const std::string short_text = "select ? from s";
+  const int64_t t0 = 1'700'000'000'000'000'000;
+  for (int i = 0; i < 10; ++i) writer.Submit(shard, Record(t0 + i, long_text), long_text);
+  wait_written(10);
+  const size_t n_burst = SlowLogWriter::kKeepEntries + 500;
+  for (size_t i = 0; i < n_burst; ++i) writer.Submit(shard, Record(t0 + 100 + i, burst), burst);
+  wait_written(10 + n_burst);
+  for (int i = 0; i < 20; ++i) writer.Submit(shard, Record(t0 + 10000 + i, short_text), short_text);
+  writer.Stop();
+  const std::string text = ReadAll(path);
+  EXPECT_EQ(Count(text, long_text + ";"), 10u);
+  EXPECT_EQ(Count(text, burst + ";"), n_burst);
+  EXPECT_EQ(Count(text, short_text + ";"), 20u);
+  EXPECT_EQ(Count(text, "select ? from s;"), 20u);
+  EXPECT_EQ(writer.written(), 30u + n_burst);
+  EXPECT_EQ(writer.dropped(), 0u);
+  std::remove(path.c_str());
 }
 
 }  // namespace
