@@ -157,6 +157,10 @@ uint32_t DigestStatsTable::Insert(const StatementRecord& r) {
   // One copy of the text per digest, shared by all its keys.
   FingerprintText& text = fingerprints_[r.digest];
   if (text.refs++ == 0) {
+    if (text.text.capacity() < r.fingerprint.size() && !spare_texts_.empty()) {
+      text.text = std::move(spare_texts_.back());
+      spare_texts_.pop_back();
+    }
     AssignCapped(&text.text, r.fingerprint, options_.max_fingerprint_bytes);
   }
   index_.emplace(e.key(), index);
@@ -169,7 +173,11 @@ void DigestStatsTable::Evict(uint32_t index) {
   index_.erase(e.key());
   Unlink(index);
   if (auto it = fingerprints_.find(e.digest); it != fingerprints_.end()) {
-    if (--it->second.refs == 0) fingerprints_.erase(it);
+    if (--it->second.refs == 0) {
+      if (spare_texts_.capacity() == 0) spare_texts_.reserve(kSpareTexts);
+      if (spare_texts_.size() < kSpareTexts) spare_texts_.push_back(std::move(it->second.text));
+      fingerprints_.erase(it);
+    }
   }
   evicted_.Add(e.stats);
 }
@@ -247,6 +255,7 @@ void DigestStatsTable::Clear() {
   index_.clear();
   entries_.clear();
   fingerprints_.clear();
+  spare_texts_.clear();
   newest_ = kNil;
   oldest_ = kNil;
   evicted_ = EvictedTotals();

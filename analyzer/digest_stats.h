@@ -234,6 +234,10 @@ class DigestStatsTable {
   std::deque<Entry> entries_;
   absl::flat_hash_map<DigestKey, uint32_t, DigestKeyHash> index_;
   absl::flat_hash_map<uint64_t, FingerprintText> fingerprints_;
+  // Texts of evicted digests, kept with their capacity for the next new
+  // digest, so that a table churning at its bound does not allocate.
+  static constexpr size_t kSpareTexts = 8;
+  std::vector<std::string> spare_texts_;
   uint32_t newest_ = kNil;
   uint32_t oldest_ = kNil;
   EvictedTotals evicted_;

@@ -2,6 +2,8 @@
 // cycle detector, and evaluates a unit when it closes.
 #include "analyzer/n_plus_one_detector.h"
 
+#include <algorithm>
+
 #include "analyzer/n_plus_one_rules.h"
 
 namespace ql::analyzer {
@@ -23,6 +25,8 @@ void NPlusOneDetector::Observe(const NPlusOneInput& in, std::vector<NPlusOneFind
     unit_.Start(in, first ? last_close_ : boundary);
   }
   const uint64_t seq = unit_.Add(in);
+  last_end_ns_ = std::max(last_end_ns_, in.end_ns());
+  holds_memory_ = true;
   const NPlusOneRole role = RoleOf(in);
   if (role == NPlusOneRole::kIgnored) return;
   table_.Add(in, role, seq);
@@ -38,6 +42,11 @@ void NPlusOneDetector::Reset(std::vector<NPlusOneFinding>* out) {
 void NPlusOneDetector::Poll(int64_t now_ns, std::vector<NPlusOneFinding>* out) {
   const UnitBoundary boundary = unit_.BoundaryAt(now_ns);
   if (boundary != UnitBoundary::kNone) CloseUnit(boundary, out);
+  if (holds_memory_ && !unit_.open() && now_ns - last_end_ns_ >= options_.release_idle_ns) {
+    table_.Release();
+    std::vector<const FingerprintEntry*>().swap(order_);
+    holds_memory_ = false;
+  }
 }
 
 void NPlusOneDetector::Close(std::vector<NPlusOneFinding>* out) {
@@ -48,16 +57,9 @@ void NPlusOneDetector::CloseUnit(UnitBoundary why, std::vector<NPlusOneFinding>*
   cycles_.Finish();
   EvaluateUnit(ClosedUnit{options_, unit_, table_, cycles_}, gate_, &order_, out);
   unit_.Close();
-  // A session that went quiet gives its table back; one that moves straight
-  // on to the next request keeps the slots and stops allocating.
-  const bool idle = why == UnitBoundary::kIdleGap || why == UnitBoundary::kReset ||
-                    why == UnitBoundary::kSessionEnd;
-  if (idle) {
-    table_.Release();
-    std::vector<const FingerprintEntry*>().swap(order_);
-  } else {
-    table_.Clear();
-  }
+  // The slots stay for the next unit; Poll gives them back once the
+  // session has been idle for long.
+  table_.Clear();
   cycles_.Clear();
   last_close_ = why;
 }

@@ -25,11 +25,11 @@
 // that), the cycle detector is fixed-size (3.6 KB), and the unit keeps a few
 // call-site strings of at most max_tag_bytes. With the defaults that is at
 // most about 220 KB, reached only by a unit with 128 distinct long
-// statements; a request with 20 statement shapes uses about 30 KB. When a
-// unit closes because the session went idle (idle gap, reset, end), the
-// table's memory is released, so an idle session holds about 5 KB. Units
-// that follow each other closely (a new trace id, the age limit) reuse it:
-// no allocation per statement or per unit then, unless a finding is built.
+// statements; a request with 20 statement shapes uses about 30 KB. A new
+// unit reuses the last one's table: no allocation per statement or per
+// unit, unless a finding is built. A session that ran no statement for
+// release_idle_ns gives the table back at its next Poll, so an idle
+// session holds about 5 KB.
 // ApproximateMemoryBytes() reports the current figure.
 #pragma once
 
@@ -59,7 +59,9 @@ class NPlusOneDetector {
   void Observe(const NPlusOneInput& in, std::vector<NPlusOneFinding>* out);
   // COM_RESET_CONNECTION or COM_CHANGE_USER: the open unit ends.
   void Reset(std::vector<NPlusOneFinding>* out);
-  // Closes the open unit if it is idle or too old at `now_ns` (monotonic).
+  // Closes the open unit if it is idle or too old at `now_ns` (monotonic);
+  // gives the table's memory back once the session has been idle for
+  // release_idle_ns.
   void Poll(int64_t now_ns, std::vector<NPlusOneFinding>* out);
   // The session ended.
   void Close(std::vector<NPlusOneFinding>* out);
@@ -86,6 +88,8 @@ class NPlusOneDetector {
   FindingGate* gate_;
   std::vector<const FingerprintEntry*> order_;  // the rules' scratch, reused
   UnitBoundary last_close_ = UnitBoundary::kNone;
+  int64_t last_end_ns_ = 0;  // of the session's last statement
+  bool holds_memory_ = false;  // the table has slots to give back
 };
 
 }  // namespace ql::analyzer

@@ -20,6 +20,10 @@ struct NPlusOneOptions {
   // A unit older than this is closed and a new one started (long background
   // jobs would otherwise never report, and would merge unrelated loops).
   int64_t unit_max_age_ns = 30'000'000'000;  // 30 s
+  // A session without statements for this long gives its unit table back
+  // (Poll): between requests it keeps it, so that a unit costs no
+  // allocation, and an idle connection still holds only a few KB.
+  int64_t release_idle_ns = 10'000'000'000;  // 10 s
 
   // --- N+1: one plain-read fingerprint repeated with different values ---
   uint32_t min_repeats = 5;

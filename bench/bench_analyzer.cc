@@ -176,7 +176,8 @@ BENCHMARK(BM_LatencyHistogram_Quantile);
 // Django requests as one session sends them, each with its own traceparent,
 // 300 us per statement and `gap` ms between requests (5: a busy pooled
 // connection, where the new trace id closes the unit; 600: past the 500 ms
-// idle gap, where the detector also releases the unit's memory); `loop`
+// idle gap, which closes it too; only 10 s without statements would give
+// the unit table back); `loop`
 // lookups of polls_choice per request (3: no finding; 12: an N+1 finding per
 // request). `reporter` 1: the detector's FindingGate is a reporter, as in
 // the proxy (proxy/n_plus_one_sink.cc), so a finding repeated within the

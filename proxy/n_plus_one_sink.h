@@ -101,9 +101,10 @@ class NPlusOneSink final : public analyzer::FindingGate {
   // FindingGate: a repeat within the deduplication interval is counted
   // (metrics and the reporter's suppressed count) and skipped.
   bool Skip(const analyzer::FindingHead& head) override;
-  // Polls every watched detector with an open unit (the timer's job),
-  // except those whose session has a command in flight (`busy(session id)`):
-  // a long statement is not an idle gap.
+  // Polls every watched detector (the timer's job: idle units close, long
+  // idle sessions give their memory back), except those whose session has a
+  // command in flight (`busy(session id)`): a long statement is not an idle
+  // gap.
   void PollAll(int64_t monotonic_now_ns, const std::function<bool(uint32_t)>& busy);
 
   // Newest last; at most kRecentFindings.

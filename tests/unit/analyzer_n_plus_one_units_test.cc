@@ -226,7 +226,14 @@ TEST(NPlusOneUnits, IdleSessionsGiveTheirTableBack) {
   const size_t busy = s.detector.ApproximateMemoryBytes();
   EXPECT_GT(busy, fresh + 20 * sizeof(FingerprintEntry));
   EXPECT_LT(busy, 40u * 1024u);
+  // The idle gap closes the unit; the table stays for the next request.
   s.detector.Poll(2000 * kMs, &s.findings);
+  EXPECT_FALSE(s.detector.unit_open());
+  EXPECT_GT(s.detector.ApproximateMemoryBytes(), fresh + 20 * sizeof(FingerprintEntry));
+  // Idle for release_idle_ns (10 s) after the last statement: given back.
+  s.detector.Poll(40 * kMs + 9000 * kMs, &s.findings);
+  EXPECT_GT(s.detector.ApproximateMemoryBytes(), fresh + 20 * sizeof(FingerprintEntry));
+  s.detector.Poll(40 * kMs + 10001 * kMs, &s.findings);
   EXPECT_EQ(s.detector.ApproximateMemoryBytes(), fresh);
   EXPECT_LT(fresh, 8u * 1024u);
 }
