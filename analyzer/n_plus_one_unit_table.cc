@@ -6,6 +6,8 @@
 namespace ql::analyzer {
 namespace {
 
+constexpr size_t kMinTextCapacity = 128;
+
 // The longest prefix of `s` of at most n bytes that does not split a UTF-8
 // sequence.
 std::string_view CutUtf8(std::string_view s, size_t n) {
@@ -123,6 +125,9 @@ const FingerprintEntry* UnitTable::Add(const NPlusOneInput& in, NPlusOneRole rol
       e->parent_digest = last_read_digest_;
       e->parent_rows = last_read_rows_;
     }
+    // Slots take other fingerprints in later units: a floor on the
+    // capacity spares most of the regrowth that would cause.
+    if (e->text.capacity() < kMinTextCapacity) e->text.reserve(kMinTextCapacity);
     ShortenFingerprint(in.fingerprint, max_text_bytes_, &e->text);
   } else {
     ++untracked_;
