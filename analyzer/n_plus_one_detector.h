@@ -68,6 +68,8 @@ class NPlusOneDetector {
 
   const NPlusOneOptions& options() const { return options_; }
   bool unit_open() const { return unit_.open(); }
+  // Whether Poll has anything to do: a unit to close or memory to give back.
+  bool wants_poll() const { return unit_.open() || holds_memory_; }
   uint64_t units_started() const { return unit_.units_started(); }
   // Why the open (or last) unit started, and why the last one closed.
   UnitBoundary unit_started_by() const { return unit_.started_by(); }

@@ -185,8 +185,8 @@ BENCHMARK(BM_LatencyHistogram_Quantile);
 // built (what the first request of each interval costs). Arguments: loop,
 // gap, reporter.
 // The inputs are prepared up front (analysis, literal summary, call site),
-// so the benchmark times NPlusOneDetector::Observe alone: the step the
-// proxy adds per statement.
+// so the benchmark times NPlusOneDetector::Observe (and, for the findings
+// it builds, the reporter's Admit): the step the proxy adds per statement.
 class ReporterGate final : public analyzer::FindingGate {
  public:
   bool Skip(const analyzer::FindingHead& head) override {

@@ -92,7 +92,7 @@ bool NPlusOneSink::Skip(const analyzer::FindingHead& head) {
 void NPlusOneSink::PollAll(int64_t monotonic_now_ns, const std::function<bool(uint32_t)>& busy) {
   polled_.clear();
   for (const auto& [d, session_id] : watched_) {
-    if (!busy(session_id)) d->Poll(monotonic_now_ns, &polled_);
+    if (d->wants_poll() && !busy(session_id)) d->Poll(monotonic_now_ns, &polled_);
   }
   Submit(&polled_);
 }

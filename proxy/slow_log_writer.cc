@@ -110,9 +110,11 @@ void SlowLogWriter::Trim() {
       entries.resize(kKeepEntries);
       entries.shrink_to_fit();
     }
+    size_t kept = 0;
     for (Entry& e : entries) {
       for (std::string* s : {&e.text, &e.fingerprint, &e.schema, &e.user, &e.client_address}) {
-        if (s->capacity() > kKeepBytes) std::string().swap(*s);
+        if (kept + s->capacity() > kKeepBytes) std::string().swap(*s);
+        kept += s->capacity();
       }
     }
   }
@@ -156,8 +158,8 @@ void SlowLogWriter::Run() {
       done += size_t(n);
     }
     written_.fetch_add(batch.size(), std::memory_order_relaxed);
+    if (!batch.empty()) Trim();  // an idle tick has nothing new to bound
     batch.clear();
-    Trim();
     if (stop) return;
   }
 }

@@ -10,8 +10,13 @@
 // Entries are reused, not allocated per statement: the writer swaps a
 // shard's filled queue for the one it wrote last, whose strings keep their
 // capacity, so even --slow-query-time 0 costs a worker no allocation once
-// the buffers have grown (up to kKeepEntries entries of up to kKeepBytes of
-// text a shard; a burst beyond that is given back after it is written).
+// the buffers have grown. What a queue keeps after it is written is bounded
+// (Trim): kKeepEntries entries, and kKeepBytes of string capacity in all;
+// beyond that, buffers are given back. A shard has two queues.
+//
+// Lines reach the file within kFlushInterval (100 ms), or sooner when a
+// queue fills up to kWakeAt; entries still queued when the process dies
+// without Stop() are lost.
 #pragma once
 
 #include <atomic>
@@ -51,7 +56,7 @@ class SlowLogWriter {
 
   // What a shard keeps for reuse between batches.
   static constexpr size_t kKeepEntries = 1024;
-  static constexpr size_t kKeepBytes = 64 * 1024;  // per string
+  static constexpr size_t kKeepBytes = 1024 * 1024;  // string capacity, per queue
   // Entries reach the file within this interval, or sooner once a shard
   // has kWakeAt of them waiting.
   static constexpr std::chrono::milliseconds kFlushInterval{100};
