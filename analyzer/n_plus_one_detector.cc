@@ -2,8 +2,6 @@
 // cycle detector, and evaluates a unit when it closes.
 #include "analyzer/n_plus_one_detector.h"
 
-#include <algorithm>
-
 #include "analyzer/n_plus_one_rules.h"
 
 namespace ql::analyzer {
@@ -25,7 +23,6 @@ void NPlusOneDetector::Observe(const NPlusOneInput& in, std::vector<NPlusOneFind
     unit_.Start(in, first ? last_close_ : boundary);
   }
   const uint64_t seq = unit_.Add(in);
-  last_end_ns_ = std::max(last_end_ns_, in.end_ns());
   holds_memory_ = true;
   const NPlusOneRole role = RoleOf(in);
   if (role == NPlusOneRole::kIgnored) return;
@@ -42,7 +39,9 @@ void NPlusOneDetector::Reset(std::vector<NPlusOneFinding>* out) {
 void NPlusOneDetector::Poll(int64_t now_ns, std::vector<NPlusOneFinding>* out) {
   const UnitBoundary boundary = unit_.BoundaryAt(now_ns);
   if (boundary != UnitBoundary::kNone) CloseUnit(boundary, out);
-  if (holds_memory_ && !unit_.open() && now_ns - last_end_ns_ >= options_.release_idle_ns) {
+  // The tracker keeps the last statement's end after the unit closed.
+  if (holds_memory_ && !unit_.open() &&
+      now_ns - unit_.last_end_ns() >= options_.release_idle_ns) {
     table_.Release();
     std::vector<const FingerprintEntry*>().swap(order_);
     holds_memory_ = false;

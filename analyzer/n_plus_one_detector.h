@@ -90,7 +90,6 @@ class NPlusOneDetector {
   FindingGate* gate_;
   std::vector<const FingerprintEntry*> order_;  // the rules' scratch, reused
   UnitBoundary last_close_ = UnitBoundary::kNone;
-  int64_t last_end_ns_ = 0;  // of the session's last statement
   bool holds_memory_ = false;  // the table has slots to give back
 };
 
