@@ -217,11 +217,13 @@ for t in $TARGETS; do
 done
 
 # ---- measurements ---------------------------------------------------------------
+# Questions and Com_stmt_prepare, each summed over primary and replica: a
+# proxy that prepared statements again on its pooled connections would show
+# more prepares for the same queries than HAProxy.
 questions() {
-  local p r
-  p=$(lab sql primary -Nse "SHOW GLOBAL STATUS LIKE 'Questions'" | awk '{print $2}')
-  r=$(lab sql replica -Nse "SHOW GLOBAL STATUS LIKE 'Questions'" | awk '{print $2}')
-  echo $((p + r))
+  local q="SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_stmt_prepare')"
+  { lab sql primary -Nse "$q"; lab sql replica -Nse "$q"; } |
+    awk '$1 == "Questions" {n += $2} $1 == "Com_stmt_prepare" {p += $2} END {print n, p}'
 }
 allocations() {
   [[ -n $1 ]] || { echo -; return; }
@@ -276,7 +278,7 @@ run_cell() {
     --time=$((WARMUP + WINDOW + 1)) --db-ps-mode="$ps" --report-interval=0 run >"$sb_out" 2>&1 &
   local sb=$!
   sleep "$WARMUP"
-  local q0 q1 a0 a1 c0 c1 ir="-" marks=$WORK/marks
+  local q0 q1 p0 p1 a0 a1 c0 c1 ir="-" marks=$WORK/marks
   if [[ $CALLGRIND == 1 ]]; then
     callgrind_control -z "$pid" >/dev/null
   fi
@@ -293,8 +295,8 @@ run_cell() {
     perf stat -x, -o "$perf_out" "${PERF_EVENTS[@]}" -e task-clock $(perf_scope "$t" "$pid") \
       -- "${window[@]}"
   fi
-  read -r q0 a0 c0 <"$marks.0"
-  read -r q1 a1 c1 <"$marks.1"
+  read -r q0 p0 a0 c0 <"$marks.0"
+  read -r q1 p1 a1 c1 <"$marks.1"
   if [[ $CALLGRIND == 1 ]]; then
     rm -f "$WORK"/callgrind."$pid".*
     callgrind_control -d "$pid" >/dev/null
@@ -304,8 +306,8 @@ run_cell() {
   wait "$sb" || { tail -20 "$sb_out" >&2; die "sysbench $test $threads $ps against $t failed"; }
   # Each questions() call adds one command per server, in the window.
   local queries=$((q1 - q0 - 2))
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$test" "$threads" "$ps" "$t" "$queries" \
-    "$a0" "$a1" "$(( (c1 - c0) ))" "$ir" "${IDLE_ALLOCS[$t]:-0}" >>"$RESULTS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$test" "$threads" "$ps" "$t" "$queries" \
+    "$a0" "$a1" "$(( (c1 - c0) ))" "$ir" "${IDLE_ALLOCS[$t]:-0}" "$((p1 - p0))" >>"$RESULTS"
   if [[ $CALLGRIND == 0 ]]; then
     # perf -x, lines: value,unit,event,...
     awk -F, -v cell="$test	$threads	$ps	$t" 'NF > 3 && $1 ~ /^[0-9.]+$/ {print cell "\t" $3 "\t" $1}' \
@@ -338,10 +340,11 @@ if callgrind:
 else:
     cols = [n for n in names]
     print("| test | threads | ps-mode | target | queries | allocs/q | syscalls/q | EAGAIN/q | "
-          + " | ".join(short.get(n, n) for n in cols) + " | process CPU µs/q | workers task-clock µs/q |")
-    print("|---|---:|---|---|---:|---:|---:|---:|" + "---:|" * len(cols) + "---:|---:|")
+          + " | ".join(short.get(n, n) for n in cols)
+          + " | process CPU µs/q | workers task-clock µs/q | server prepares/1k q |")
+    print("|---|---:|---|---|---:|---:|---:|---:|" + "---:|" * len(cols) + "---:|---:|---:|")
 for line in open(results):
-    test, threads, ps, t, q, a0, a1, ticks, ir, idle = line.rstrip("\n").split("\t")
+    test, threads, ps, t, q, a0, a1, ticks, ir, idle, prepares = line.rstrip("\n").split("\t")
     q = int(q)
     if q <= 0:
         continue
@@ -356,5 +359,6 @@ for line in open(results):
     row += [per("syscalls:sys_enter_" + n) for n in cols]
     row.append(f"{int(ticks) / clk * 1e6 / q:.1f}")
     row.append(f"{c.get('task-clock', 0) * 1e3 / q:.1f}")
+    row.append(f"{int(prepares) * 1000 / q:.2f}")
     print("| " + " | ".join(row) + " |")
 EOF
