@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "analyzer/n_plus_one_detector.h"
-#include "analyzer/statement_analyzer.h"
 #include "gtest/gtest.h"
+#include "tests/unit/n_plus_one_feed.h"
 
 namespace ql::analyzer {
 namespace {
@@ -17,26 +17,18 @@ namespace {
 // synthetic monotonic clock (each statement starts gap_ms after the last).
 class Session {
  public:
-  explicit Session(NPlusOneOptions options = {}) : detector(options) {}
+  explicit Session(NPlusOneOptions options = {}) : detector(options) {
+    feed.base.schema = "shop";
+    feed.base.user = "app";
+    feed.base.session_id = 7;
+    feed.base.backend_role = BackendRole::kReplica;
+  }
 
   Session& Run(const std::string& sql, uint64_t rows = 1, double ms = 1.0, double gap_ms = 0.1,
                uint64_t affected = 0) {
-    const StatementAnalysis& a = analyzer.Analyze(sql);
-    StatementRecord r;
-    r.digest = a.digest;
-    r.fingerprint = a.fingerprint;
-    r.schema = "shop";
-    r.user = "app";
-    r.session_id = 7;
-    r.backend_role = BackendRole::kReplica;
-    r.statement_class = a.classification.statement_class;
-    r.total_ns = static_cast<uint64_t>(ms * 1e6);
-    r.rows_sent = rows;
-    r.rows_affected = affected;
     now += static_cast<int64_t>(gap_ms * 1e6);
-    const NPlusOneInput in = MakeNPlusOneInput(r, *a.tags, SummarizeLiterals(sql), now);
-    detector.Observe(in, &findings);
-    now = in.end_ns();
+    now = feed.Observe(detector, sql, {rows, affected, 0, static_cast<uint64_t>(ms * 1e6)}, now,
+                       &findings);
     return *this;
   }
   Session& Close() {
@@ -52,7 +44,7 @@ class Session {
   }
 
   NPlusOneDetector detector;
-  StatementAnalyzer analyzer;
+  testutil::NPlusOneFeed feed;
   std::vector<NPlusOneFinding> findings;
   int64_t now = 1'000'000'000;
 };

@@ -8,8 +8,8 @@
 
 #include "analyzer/n_plus_one_detector.h"
 #include "analyzer/n_plus_one_reporter.h"
-#include "analyzer/statement_analyzer.h"
 #include "gtest/gtest.h"
+#include "tests/unit/n_plus_one_feed.h"
 
 namespace ql::analyzer {
 namespace {
@@ -71,22 +71,12 @@ class Request {
 
  private:
   void Statement(const std::string& sql, uint64_t rows, uint64_t affected = 0) {
-    const StatementAnalysis& a = analyzer_.Analyze(sql);
-    StatementRecord r;
-    r.digest = a.digest;
-    r.fingerprint = a.fingerprint;
-    r.statement_class = a.classification.statement_class;
-    r.total_ns = 300'000;
-    r.rows_sent = rows;
-    r.rows_affected = affected;
-    now_ += 100'000;
-    detector_->Observe(MakeNPlusOneInput(r, *a.tags, SummarizeLiterals(sql), now_), out_);
-    now_ += 300'000;
+    now_ = feed_.Observe(*detector_, sql, {rows, affected}, now_ + 100'000, out_);
   }
 
   NPlusOneDetector* detector_;
   std::vector<NPlusOneFinding>* out_;
-  StatementAnalyzer analyzer_;
+  testutil::NPlusOneFeed feed_;
   int64_t now_ = kSec;
 };
 

@@ -8,31 +8,25 @@
 #include <vector>
 
 #include "analyzer/n_plus_one_detector.h"
-#include "analyzer/statement_analyzer.h"
 #include "gtest/gtest.h"
+#include "tests/unit/n_plus_one_feed.h"
 
 namespace ql::analyzer {
 namespace {
 
 class Session {
  public:
-  explicit Session(NPlusOneOptions options = {}) : detector(options) {}
+  explicit Session(NPlusOneOptions options = {}) : detector(options) {
+    feed.base.schema = "shop";
+    feed.base.user = "app";
+    feed.base.session_id = 9;
+  }
 
-  Session& Run(const std::string& sql, uint64_t rows = 1, double ms = 0.3, double gap_ms = 0.1) {
-    const StatementAnalysis& a = analyzer.Analyze(sql);
-    StatementRecord r;
-    r.digest = a.digest;
-    r.fingerprint = a.fingerprint;
-    r.schema = "shop";
-    r.user = "app";
-    r.session_id = 9;
-    r.statement_class = a.classification.statement_class;
-    r.total_ns = static_cast<uint64_t>(ms * 1e6);
-    r.rows_sent = rows;
+  Session& Run(const std::string& sql, uint64_t rows = 1, double ms = 0.3, double gap_ms = 0.1,
+               uint16_t error_code = 0) {
     now += static_cast<int64_t>(gap_ms * 1e6);
-    const NPlusOneInput in = MakeNPlusOneInput(r, *a.tags, SummarizeLiterals(sql), now);
-    detector.Observe(in, &findings);
-    now = in.end_ns();
+    now = feed.Observe(detector, sql, {rows, 0, error_code, static_cast<uint64_t>(ms * 1e6)}, now,
+                       &findings);
     return *this;
   }
   Session& Close() {
@@ -51,7 +45,7 @@ class Session {
   }
 
   NPlusOneDetector detector;
-  StatementAnalyzer analyzer;
+  testutil::NPlusOneFeed feed;
   std::vector<NPlusOneFinding> findings;
   int64_t now = 1'000'000'000;
 };
@@ -272,17 +266,7 @@ TEST(NPlusOneLegit, FailedStatementsAreNotCandidates) {
   for (int i = 1; i <= 20; ++i) {
     const std::string sql =
         "SELECT `shop_product`.`id` FROM `shop_product` WHERE `shop_product`.`id` = " + N(i);
-    const StatementAnalysis& a = s.analyzer.Analyze(sql);
-    StatementRecord r;
-    r.digest = a.digest;
-    r.fingerprint = a.fingerprint;
-    r.statement_class = a.classification.statement_class;
-    r.total_ns = 1'000'000;
-    r.error_code = 1146;
-    s.now += 100'000;
-    const NPlusOneInput in = MakeNPlusOneInput(r, *a.tags, SummarizeLiterals(sql), s.now);
-    s.detector.Observe(in, &s.findings);
-    s.now = in.end_ns();
+    s.Run(sql, 0, 1.0, 0.1, 1146);
   }
   s.Close();
   EXPECT_TRUE(s.Loops().empty()) << s.Loops()[0];

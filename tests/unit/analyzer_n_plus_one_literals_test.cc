@@ -10,6 +10,7 @@
 #include "analyzer/n_plus_one_literals.h"
 #include "analyzer/statement_analyzer.h"
 #include "gtest/gtest.h"
+#include "tests/unit/n_plus_one_feed.h"
 
 namespace ql::analyzer {
 namespace {
@@ -179,16 +180,9 @@ TEST(NPlusOneInput, SingleRowWrites) {
 }
 
 TEST(NPlusOneInput, Roles) {
-  StatementAnalyzer analyzer;
+  testutil::NPlusOneFeed feed;
   const auto role = [&](const std::string& sql, uint64_t affected = 1, uint16_t error = 0) {
-    const StatementAnalysis& a = analyzer.Analyze(sql);
-    StatementRecord r;
-    r.digest = a.digest;
-    r.fingerprint = a.fingerprint;
-    r.statement_class = a.classification.statement_class;
-    r.rows_affected = affected;
-    r.error_code = error;
-    return RoleOf(MakeNPlusOneInput(r, *a.tags, SummarizeLiterals(sql), 0));
+    return RoleOf(feed.Input(sql, {0, affected, error}, 0));
   };
   EXPECT_EQ(role("SELECT a FROM t WHERE id = 1"), NPlusOneRole::kPlainRead);
   EXPECT_EQ(role("WITH x AS (SELECT 1) SELECT * FROM x"), NPlusOneRole::kPlainRead);

@@ -14,9 +14,9 @@
 #include "analyzer/n_plus_one_suggest.h"
 #include "analyzer/n_plus_one_unit_table.h"
 #include "analyzer/n_plus_one_value_sets.h"
-#include "analyzer/statement_analyzer.h"
 #include "gtest/gtest.h"
 #include "tests/unit/analyzer_test_util.h"
+#include "tests/unit/n_plus_one_feed.h"
 
 namespace ql::analyzer {
 namespace {
@@ -189,29 +189,22 @@ TEST(NPlusOneRobustness, CorporaAndRandomBytes) {
   options.max_text_bytes = 48;
   options.detect_write_loops = true;
   NPlusOneDetector detector(options);
-  StatementAnalyzer analyzer;
+  testutil::NPlusOneFeed feed;
   std::vector<NPlusOneFinding> findings;
   StatementShape previous;
   int64_t now = 0;
   for (const std::string& sql : inputs) {
     for (int repeat = 0; repeat < 3; ++repeat) {
-      const StatementAnalysis& a = analyzer.Analyze(sql);
-      StatementRecord r;
-      r.digest = a.digest;
-      r.fingerprint = a.fingerprint;
-      r.statement_class = a.classification.statement_class;
-      r.total_ns = 30'000'000;
-      r.rows_sent = repeat;
-      r.rows_affected = 1;
-      detector.Observe(MakeNPlusOneInput(r, *a.tags, SummarizeLiterals(sql), now += 40'000'000),
-                       &findings);
+      const NPlusOneInput in =
+          feed.Input(sql, {uint64_t(repeat), 1, 0, 30'000'000}, now += 40'000'000);
+      detector.Observe(in, &findings);
       StatementShape shape;
-      shape.Parse(a.fingerprint);
+      shape.Parse(in.fingerprint);
       for (FindingKind kind :
            {FindingKind::kNPlusOne, FindingKind::kDuplicate, FindingKind::kWriteLoop}) {
         EXPECT_LT(SuggestFix(kind, shape, &previous).size(), 2048u);
       }
-      previous.Parse(a.fingerprint);
+      previous.Parse(in.fingerprint);
     }
     EXPECT_LE(detector.tracked_fingerprints(), 8u);
   }

@@ -7,8 +7,8 @@
 
 #include "analyzer/n_plus_one_detector.h"
 #include "analyzer/n_plus_one_reporter.h"
-#include "analyzer/statement_analyzer.h"
 #include "gtest/gtest.h"
+#include "tests/unit/n_plus_one_feed.h"
 
 namespace ql::analyzer {
 namespace {
@@ -143,20 +143,11 @@ TEST(NPlusOneReporter, AllowListScopeForCyclesAndTooMany) {
 // the other loop of the same unit is not.
 std::vector<NPlusOneFinding> RunTwoLoops(const std::string& ignore_value) {
   NPlusOneDetector detector;
-  StatementAnalyzer analyzer;
+  testutil::NPlusOneFeed feed;
   std::vector<NPlusOneFinding> out;
   int64_t now = kSec;
   auto run = [&](const std::string& sql, uint64_t rows) {
-    const StatementAnalysis& a = analyzer.Analyze(sql);
-    StatementRecord r;
-    r.digest = a.digest;
-    r.fingerprint = a.fingerprint;
-    r.statement_class = a.classification.statement_class;
-    r.total_ns = 300'000;
-    r.rows_sent = rows;
-    now += 100'000;
-    detector.Observe(MakeNPlusOneInput(r, *a.tags, SummarizeLiterals(sql), now), &out);
-    now += 300'000;
+    now = feed.Observe(detector, sql, {rows}, now + 100'000, &out);
   };
   const std::string tag = " /*querylens_ignore='" + ignore_value + "',route='products/'*/";
   run("SELECT `shop_product`.`id`, `shop_product`.`category_id` FROM `shop_product`" + tag, 12);

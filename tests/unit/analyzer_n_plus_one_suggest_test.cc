@@ -10,6 +10,7 @@
 #include "analyzer/n_plus_one_suggest.h"
 #include "analyzer/statement_analyzer.h"
 #include "gtest/gtest.h"
+#include "tests/unit/n_plus_one_feed.h"
 
 namespace ql::analyzer {
 namespace {
@@ -258,18 +259,11 @@ TEST(NPlusOneSuggest, AppendDistinctSuggestion) {
 // unit, the wording from the kept texts.
 TEST(NPlusOneSuggest, DetectorWordsTheDjangoLoops) {
   NPlusOneDetector detector;
-  StatementAnalyzer analyzer;
+  testutil::NPlusOneFeed feed;
   std::vector<NPlusOneFinding> out;
   int64_t now = 1'000'000'000;
   auto run = [&](const std::string& sql, uint64_t rows) {
-    const StatementAnalysis& a = analyzer.Analyze(sql);
-    StatementRecord r;
-    r.digest = a.digest;
-    r.fingerprint = a.fingerprint;
-    r.statement_class = a.classification.statement_class;
-    r.total_ns = 250'000;
-    r.rows_sent = rows;
-    detector.Observe(MakeNPlusOneInput(r, *a.tags, SummarizeLiterals(sql), now += 400'000), &out);
+    feed.Observe(detector, sql, {rows, 0, 0, 250'000}, now += 400'000, &out);
   };
   run(kOrders, 15);
   for (int o = 1; o <= 15; ++o) {

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "analyzer/n_plus_one_detector.h"
-#include "analyzer/statement_analyzer.h"
 #include "gtest/gtest.h"
+#include "tests/unit/n_plus_one_feed.h"
 
 namespace ql::analyzer {
 namespace {
@@ -16,21 +16,12 @@ constexpr int64_t kMs = 1'000'000;
 
 class Session {
  public:
-  explicit Session(NPlusOneOptions options = {}) : detector(options) {}
+  explicit Session(NPlusOneOptions options = {}) : detector(options) { feed.base.session_id = 3; }
 
   // Runs `sql` starting at absolute time `at_ms` (monotonic, ms), 0.2 ms long.
   Session& At(double at_ms, const std::string& sql, uint64_t rows = 1) {
-    const StatementAnalysis& a = analyzer.Analyze(sql);
-    StatementRecord r;
-    r.digest = a.digest;
-    r.fingerprint = a.fingerprint;
-    r.statement_class = a.classification.statement_class;
-    r.total_ns = 200'000;
-    r.rows_sent = rows;
-    r.session_id = 3;
-    const NPlusOneInput in =
-        MakeNPlusOneInput(r, *a.tags, SummarizeLiterals(sql), static_cast<int64_t>(at_ms * kMs));
-    detector.Observe(in, &findings);
+    feed.Observe(detector, sql, {rows, 0, 0, 200'000}, static_cast<int64_t>(at_ms * kMs),
+                 &findings);
     return *this;
   }
   size_t Count(FindingKind kind) const {
@@ -40,7 +31,7 @@ class Session {
   }
 
   NPlusOneDetector detector;
-  StatementAnalyzer analyzer;
+  testutil::NPlusOneFeed feed;
   std::vector<NPlusOneFinding> findings;
 };
 
