@@ -497,10 +497,13 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
     pins_.Remove(PinReason::kUserLock);
     pins.Remove(PinReason::kUserLock);
   }
+  // Variable names are read from the fingerprint: lower case, without the
+  // literals and comments that could mention a name, and there for prepared
+  // SETs too.
+  const std::string& fingerprint = current_.fingerprint;
   if (c.session_changes.Has(analyzer::SessionChange::kSetSessionVariable)) {
-    const std::string lower = absl::AsciiStrToLower(absl::string_view(text.data(), text.size()));
-    if (absl::StrContains(lower, "sql_mode")) sql_mode_unknown_ = true;
-    if (absl::StrContains(lower, "sql_log_bin")) pins.Add(PinReason::kNoBinlog);
+    if (absl::StrContains(fingerprint, "sql_mode")) sql_mode_unknown_ = true;
+    if (absl::StrContains(fingerprint, "sql_log_bin")) pins.Add(PinReason::kNoBinlog);
   }
   if (c.statement_class == analyzer::StatementClass::kSessionState &&
       !c.session_changes.empty()) {
@@ -518,7 +521,7 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
     // SET TRANSACTION without SESSION only shapes the next transaction.
     const bool next_transaction_only =
         c.session_changes == analyzer::SessionChanges{analyzer::SessionChange::kSetTransaction} &&
-        !absl::StrContains(absl::AsciiStrToLower(absl::string_view(text.data(), text.size())), "session");
+        !absl::StrContains(fingerprint, "session");
     if (c.session_changes.Has(analyzer::SessionChange::kSetUserVariable) &&
         !ReplaysUserVariables(c)) {
       // Not replayed (PinsAfter pinned the session): SET @n = @n + 1 twice

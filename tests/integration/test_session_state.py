@@ -297,6 +297,26 @@ def test_user_lock(lab, direct, routed, no_window):
                            ["SELECT v FROM st_t WHERE id = 2"], [(("v2",),)], "RELEASE_ALL_LOCKS")
 
 
+def test_sql_log_bin_pins(lab, direct, routed, no_window):
+    """SET sql_log_bin = 0 keeps the session's writes out of the binlog, so
+    the replica never sees them: its reads must stay on the primary. A SET
+    that only mentions the name in a comment or a string is not that."""
+    ep, proc, routes = routed
+    before = pins(proc, "sql_log_bin") if routes else 0
+    d, p = both(direct, ep, ["SET SESSION sql_log_bin = 0", "SELECT @@session.sql_log_bin"])
+    assert_same(d, p, "sql_log_bin")
+    assert rows_of(p, 1) == [(0,)]
+    if routes:
+        assert pins(proc, "sql_log_bin") > before
+    check_reads_pinned(lab, no_window, routes, ["SET SESSION sql_log_bin = 0"],
+                       "SELECT v FROM st_t WHERE id = 2", "sql_log_bin")
+    check_reads_on_replica(lab, no_window, routes,
+                           ["SET SESSION wait_timeout = 600 /* not sql_log_bin */",
+                            "SET SESSION sql_select_limit = DEFAULT, @note = 'sql_log_bin'"],
+                           ["SELECT v FROM st_t WHERE id = 2"], [(("v2",),)],
+                           "a SET mentioning sql_log_bin")
+
+
 def test_lock_tables(lab, direct, routed, no_window):
     """Under LOCK TABLES only the locked tables may be read (1100 for the
     others): reads must run on the connection holding the locks."""
