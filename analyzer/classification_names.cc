@@ -50,6 +50,7 @@ std::string_view PrimaryReasonName(PrimaryReason r) {
     case PrimaryReason::kPreparedStatement: return "prepared_statement";
     case PrimaryReason::kHandler: return "handler";
     case PrimaryReason::kServerAdmin: return "server_admin";
+    case PrimaryReason::kExplainWrite: return "explain_write";
     case PrimaryReason::kNotUnderstood: return "not_understood";
   }
   return "not_understood";

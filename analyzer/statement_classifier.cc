@@ -155,6 +155,22 @@ bool StatementClassifier::HeadWord(int index, std::string_view lower) const {
   return index >= 0 && index < head_count_ && head_[index].IsWord(lower);
 }
 
+// The statement an EXPLAIN starting before head_[from] explains, past its
+// options (EXTENDED, PARTITIONS, FORMAT = JSON), is a write. A WITH counts
+// as one: its main statement is not known here, and the primary explains
+// anything.
+bool StatementClassifier::ExplainsWrite(int from) const {
+  for (int k = from; k < head_count_; ++k) {
+    const Token& t = head_[k];
+    if (t.IsOperator('=') || t.IsOperator('(') ||
+        IsAnyWord(t, {"extended", "partitions", "format", "json", "traditional"})) {
+      continue;
+    }
+    return IsAnyWord(t, {"insert", "replace", "update", "delete", "with"});
+  }
+  return false;
+}
+
 void StatementClassifier::Feed(const Token& t) {
   switch (t.kind) {
     case TokenKind::kWhitespace:
@@ -520,9 +536,11 @@ Classification StatementClassifier::Decide() const {
       }
     }
   } else if (IsAnyWord(verb, {"explain", "describe", "desc"})) {
-    // Plain EXPLAIN does not execute: nothing it mentions takes effect.
+    // Plain EXPLAIN does not execute: nothing it mentions takes effect. But
+    // a read-only replica refuses to explain a write or a locking read.
     c.statement_class = StatementClass::kRead;
     c.primary_reasons.Clear();
+    if (locking_ || ExplainsWrite(i + 1)) primary_only(PrimaryReason::kExplainWrite);
   } else if (IsAnyWord(verb, {"insert", "replace", "update", "delete"}) || with_write) {
     c.statement_class = StatementClass::kWrite;
   } else if (verb.IsWord("load")) {

@@ -67,9 +67,11 @@ enum class PrimaryReason : uint8_t {
   kPreparedStatement,       // text PREPARE / EXECUTE [IMMEDIATE] / DEALLOCATE / DROP PREPARE
   kHandler,                 // HANDLER t OPEN / READ / CLOSE (a cursor bound to the connection)
   kServerAdmin,             // SET GLOBAL, FLUSH, KILL, replication control, SHOW MASTER STATUS, ...
+  kExplainWrite,            // EXPLAIN / DESCRIBE of a write or a locking read (a read-only
+                            // server refuses to explain those: 1290)
   kNotUnderstood,           // the classifier could not tell
 };
-inline constexpr int kPrimaryReasonCount = 12;
+inline constexpr int kPrimaryReasonCount = 13;
 using PrimaryReasons = EnumSet<PrimaryReason>;
 
 // Session state a statement changes (so the proxy can track or replay it).
@@ -152,6 +154,7 @@ class StatementClassifier {
   Classification Decide() const;
   void DecideSet(Classification* c) const;
   bool HeadWord(int index, std::string_view lower) const;
+  bool ExplainsWrite(int from) const;
 
   Classification result_;
   bool in_hint_ = false;

@@ -129,6 +129,33 @@ def test_locking_reads_on_primary(lab, start_proxy, rt_tables, suffix):
         conn.close()
 
 
+@pytest.mark.parametrize("sql", [
+    "EXPLAIN UPDATE rt_t SET v = 'x' WHERE id = 1",
+    "EXPLAIN FORMAT=JSON DELETE FROM rt_t WHERE id = 1",
+    "DESC INSERT INTO rt_w (v) VALUES ('x')",
+    "EXPLAIN REPLACE INTO rt_w (id, v) VALUES (1, 'x')",
+    "EXPLAIN SELECT v FROM rt_t WHERE id = 1 FOR UPDATE",
+])
+def test_explain_of_a_write_runs_on_the_primary(lab, start_proxy, rt_tables, sql):
+    """A read-only replica refuses to explain a write or a locking read
+    (1290); the primary explains it without running it."""
+    ep, _ = routed_proxy(start_proxy, ["--read-after-write-window", "0"])
+    conn = connect(ep)
+    try:
+        plan = q(conn, sql)
+        assert plan, f"{sql}: no plan"
+        # Nothing ran: the table is as it was.
+        assert q(conn, "SELECT /* querylens:primary */ v FROM rt_t WHERE id = 1")[0][0] == "v1"
+        assert q(conn, "SELECT /* querylens:primary */ COUNT(*) FROM rt_w")[0][0] == 0
+        # Control: explaining a plain read still goes to the replica.
+        c = Counters(lab)
+        for _ in range(N):
+            q(conn, "EXPLAIN SELECT v FROM rt_t WHERE id = 1")
+        assert_on(c.delta(), "replica", N, what="EXPLAIN SELECT")
+    finally:
+        conn.close()
+
+
 # ---------------------------------------------------------------------------
 # Transactions
 

@@ -156,7 +156,11 @@ TEST(AnalyzerClassifier, HintsAreIgnored) {
 }
 
 TEST(AnalyzerClassifier, ExplainDoesNotExecute) {
-  EXPECT_EQ(DescribeClassification(Classify("EXPLAIN SELECT @a := 1 INTO @b FOR UPDATE")), "read");
+  // Neither the assignment nor INTO takes effect; only the locking clause
+  // matters, because a read-only replica refuses to explain it.
+  EXPECT_EQ(DescribeClassification(Classify("EXPLAIN SELECT @a := 1 INTO @b")), "read");
+  EXPECT_EQ(DescribeClassification(Classify("EXPLAIN SELECT @a := 1 INTO @b FOR UPDATE")),
+            "primary_only:explain_write");
   EXPECT_EQ(DescribeClassification(Classify("EXPLAIN ANALYZE SELECT GET_LOCK('a', 1)")),
             "primary_only:user_lock");
 }
