@@ -62,8 +62,10 @@ NPlusOneCallSite CallSiteFromTags(const SqlCommenterTags& tags) {
 }
 
 bool IsSingleRowWrite(std::string_view fingerprint, StatementClass statement_class,
-                      uint64_t rows_affected) {
-  if (statement_class != StatementClass::kWrite || rows_affected > 1) return false;
+                      uint64_t rows_affected, uint64_t rows_sent) {
+  if (statement_class != StatementClass::kWrite || rows_affected > 1 || rows_sent > 1) {
+    return false;
+  }
   if (fingerprint.find("; ") != std::string_view::npos) return false;  // multi-statement
   if (StartsWith(fingerprint, "update ") || StartsWith(fingerprint, "delete ")) return true;
   if (StartsWith(fingerprint, "insert ") || StartsWith(fingerprint, "replace ")) {
@@ -87,7 +89,8 @@ NPlusOneInput MakeNPlusOneInput(const StatementRecord& record, const SqlCommente
   in.rows_sent = record.rows_sent;
   in.rows_affected = record.rows_affected;
   in.single_row_write =
-      IsSingleRowWrite(record.fingerprint, record.statement_class, record.rows_affected);
+      IsSingleRowWrite(record.fingerprint, record.statement_class, record.rows_affected,
+                       record.rows_sent);
   in.failed = record.failed();
   in.call_site = CallSiteFromTags(tags);
   in.schema = record.schema;

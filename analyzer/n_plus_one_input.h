@@ -65,9 +65,11 @@ std::string_view TraceIdOf(std::string_view traceparent);
 NPlusOneCallSite CallSiteFromTags(const SqlCommenterTags& tags);
 
 // A write statement (by class and fingerprint: insert / update / delete /
-// replace, not INSERT ... SELECT) that affected at most one row.
+// replace, not INSERT ... SELECT) that affected at most one row. A write
+// with RETURNING answers with a result set, whose rows are the rows it
+// wrote: its affected count stays 0, so `rows_sent` counts too.
 bool IsSingleRowWrite(std::string_view fingerprint, StatementClass statement_class,
-                      uint64_t rows_affected);
+                      uint64_t rows_affected, uint64_t rows_sent);
 
 // Fills an input from the proxy's record of the statement. `tags` are the
 // statement's sqlcommenter tags (StatementAnalysis::tags), `literals` its

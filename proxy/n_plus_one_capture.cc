@@ -133,7 +133,8 @@ analyzer::NPlusOneInput MakeInput(const analyzer::StatementRecord& record,
   in.rows_sent = record.rows_sent;
   in.rows_affected = record.rows_affected;
   in.single_row_write =
-      analyzer::IsSingleRowWrite(record.fingerprint, record.statement_class, record.rows_affected);
+      analyzer::IsSingleRowWrite(record.fingerprint, record.statement_class, record.rows_affected,
+                                 record.rows_sent);
   in.failed = record.failed();
   in.call_site = capture.CallSite();
   in.schema = record.schema;

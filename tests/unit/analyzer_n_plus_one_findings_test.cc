@@ -309,13 +309,30 @@ TEST(NPlusOneFindings, InsertLoopSuggestsBulkCreate) {
   for (int i = 1; i <= 12; ++i) {
     s.Run("INSERT INTO `shop_orderitem` (`order_id`, `product_id`, `quantity`) VALUES (1, " +
               std::to_string(i) + ", 1) RETURNING `shop_orderitem`.`id`",
-          1, 0.3, 0.1, 1);
+          1, 0.3, 0.1, 0);  // RETURNING: one row back, an affected count of 0
   }
   s.Close();
   ASSERT_EQ(s.Of(FindingKind::kWriteLoop).size(), 1u);
   EXPECT_NE(s.Of(FindingKind::kWriteLoop)[0]->suggestion.find(
                 "bulk_create() for the shop_orderitem rows"),
             std::string::npos);
+}
+
+// Django's bulk_create(batch_size=300) on MariaDB: multi-row INSERTs with
+// RETURNING, one result row per written row. That is the fix, not a loop.
+TEST(NPlusOneFindings, BulkCreateBatchesAreNoWriteLoop) {
+  NPlusOneOptions options;
+  options.detect_write_loops = true;
+  Session s(options);
+  for (int batch = 0; batch < 10; ++batch) {
+    std::string sql = "INSERT INTO `shop_orderitem` (`order_id`, `product_id`, `quantity`) VALUES ";
+    for (int row = 0; row < 300; ++row) {
+      sql += (row ? ", (1, " : "(1, ") + std::to_string(batch * 300 + row) + ", 1)";
+    }
+    s.Run(sql + " RETURNING `shop_orderitem`.`id`", 300, 20.0, 0.1, 0);
+  }
+  s.Close();
+  EXPECT_TRUE(s.Of(FindingKind::kWriteLoop).empty());
 }
 
 TEST(NPlusOneFindings, TooManyStatementsListsTheMostRepeated) {

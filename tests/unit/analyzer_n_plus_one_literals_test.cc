@@ -166,17 +166,23 @@ TEST(NPlusOneInput, CallSiteFromSqlcommenterTags) {
 }
 
 TEST(NPlusOneInput, SingleRowWrites) {
-  EXPECT_TRUE(IsSingleRowWrite("insert into t(a) values (?+)", StatementClass::kWrite, 1));
-  EXPECT_TRUE(
-      IsSingleRowWrite("insert into t(a) values (?+) returning t.id", StatementClass::kWrite, 1));
-  EXPECT_TRUE(IsSingleRowWrite("update t set a = ? where t.id = ?", StatementClass::kWrite, 0));
-  EXPECT_TRUE(IsSingleRowWrite("delete from t where t.id in (?+)", StatementClass::kWrite, 1));
-  EXPECT_TRUE(IsSingleRowWrite("replace into t set a = ?", StatementClass::kWrite, 1));
-  EXPECT_FALSE(IsSingleRowWrite("update t set a = ?", StatementClass::kWrite, 2));
-  EXPECT_FALSE(IsSingleRowWrite("insert into t select * from u", StatementClass::kWrite, 1));
-  EXPECT_FALSE(
-      IsSingleRowWrite("update t set a = ?; update u set b = ?", StatementClass::kWrite, 1));
-  EXPECT_FALSE(IsSingleRowWrite("select a from t", StatementClass::kRead, 0));
+  const auto single = [](std::string_view fp, uint64_t affected, uint64_t sent = 0,
+                         StatementClass c = StatementClass::kWrite) {
+    return IsSingleRowWrite(fp, c, affected, sent);
+  };
+  EXPECT_TRUE(single("insert into t(a) values (?+)", 1));
+  EXPECT_TRUE(single("update t set a = ? where t.id = ?", 0));
+  EXPECT_TRUE(single("delete from t where t.id in (?+)", 1));
+  EXPECT_TRUE(single("replace into t set a = ?", 1));
+  EXPECT_FALSE(single("update t set a = ?", 2));
+  EXPECT_FALSE(single("insert into t select * from u", 1));
+  EXPECT_FALSE(single("update t set a = ?; update u set b = ?", 1));
+  EXPECT_FALSE(single("select a from t", 0, 0, StatementClass::kRead));
+  // RETURNING answers with the rows written (and an affected count of 0):
+  // one row is a single-row write, 300 rows (bulk_create) are not.
+  EXPECT_TRUE(single("insert into t(a) values (?+) returning t.id", 0, 1));
+  EXPECT_FALSE(single("insert into t(a) values (?+) returning t.id", 0, 300));
+  EXPECT_FALSE(single("delete from t where t.a = ? returning t.id", 0, 2));
 }
 
 TEST(NPlusOneInput, Roles) {
