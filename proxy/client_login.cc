@@ -193,6 +193,8 @@ awaitable<bool> ClientSession::ChangeUser(ByteSpan packet) {
   }
   // The backend sessions belong to the old user: start over (and so does
   // the N+1 detector's unit of work).
+  const std::string previous_schema = schema_;
+  const uint8_t previous_charset = charset_;
   ResetNPlusOne();
   ReleaseAll();
   prepared_.Clear();
@@ -206,6 +208,17 @@ awaitable<bool> ClientSession::ChangeUser(ByteSpan packet) {
   schema_ = state_.schema();
   const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, seq);
   if (ready != SlotOutcome::kReady) {
+    if (ready == SlotOutcome::kErrorQueued) {
+      // The server refused the new user's login or database (1044, 1049).
+      // As there, the session stays reset, but as the previous user in the
+      // previous default database: otherwise every later command would
+      // retry the refused login and get the same error.
+      ReleaseAll();
+      user_ = previous_user;
+      charset_ = previous_charset;
+      state_.Reset(previous_schema, charset_);
+      schema_ = state_.schema();
+    }
     co_await FlushQueued();
     co_return ready == SlotOutcome::kErrorQueued;
   }

@@ -156,3 +156,40 @@ def test_mysqldb_change_user_wrong_password(direct, proxy):
     assert a[0][0] == 1045 and a[0][2] == "28000", a
     assert a[1] == (("app@127.0.0.1",),)
     assert a == session(proxy)
+
+
+@pytest.mark.parametrize("user,password,database", [
+    ("app", "app_pass", "no_such_db"),    # 1049: unknown database
+    (APP2_USER, APP2_PASSWORD, "mysql"),  # 1044: no rights on that database
+])
+def test_mysqldb_change_user_refused_database(direct, proxy, user, password, database):
+    """A COM_CHANGE_USER the server refuses for its database leaves the
+    session usable, as the previous user in the previous database."""
+    def session(ep):
+        seen = []
+        conn = mysqldb_connect(ep)
+        try:
+            cur = conn.cursor()
+            cur.execute("SET @v = 1")
+            try:
+                conn.change_user(user, password, database)
+                seen.append("changed")
+            except MySQLdb.OperationalError as e:
+                seen.append((e.args[0], conn.sqlstate()))
+            cur = conn.cursor()
+            cur.execute("SELECT CURRENT_USER(), DATABASE(), @v")
+            seen.append(cur.fetchall())
+            cur.execute("USE app")
+            conn.select_db("app")
+            conn.ping()
+            cur.execute("SELECT 1")
+            seen.append(cur.fetchall())
+        finally:
+            conn.close()
+        return seen
+
+    a = session(direct)
+    assert a[0][0] in (1044, 1049), a
+    assert a[1][0][:2] == ("app@127.0.0.1", "app"), a
+    assert a[2] == ((1,),)
+    assert a == session(proxy)
