@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <future>
 
+#include "proxy/client_session.h"
+
 namespace ql::proxy {
 namespace {
 
@@ -75,7 +77,8 @@ void FillReport(const WorkerContext& ctx, unsigned parts, WorkerReport* out) {
         s.fingerprint.assign(CutUtf8(r.statement->fingerprint, kSessionFingerprintBytes));
         s.statement_class = r.statement->statement_class;
       }
-      const BackendConnection* backend = r.backend != nullptr ? r.backend->get() : nullptr;
+      const BackendConnection* backend =
+          r.session != nullptr ? r.session->ShownBackend(e.running_since_ns != 0) : nullptr;
       if (backend != nullptr) {
         s.backend = backend->address().Name();
         s.backend_role = BackendRoleOf(ctx.shared, s.backend);

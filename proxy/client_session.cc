@@ -41,7 +41,7 @@ ClientSession::ClientSession(WorkerContext& worker, tcp::socket socket)
                Seconds(c.client_idle_timeout_s)};
   connection_id_ = worker.NextConnectionId();
   peer_ = client_->remote_address();
-  worker_.sessions.Register(connection_id_, {&peer_, &user_, &schema_, &current_, &held_[kPrimarySlot].conn, &pins_, this});
+  worker_.sessions.Register(connection_id_, {&peer_, &user_, &schema_, &current_, &pins_, this});
   error_code ignored;
   client_->socket().set_option(tcp::no_delay(true), ignored);
   if (worker_.n_plus_one.enabled()) {
@@ -112,6 +112,7 @@ bool ClientSession::SessionSurvivesReconnect() const {
 }
 
 awaitable<bool> ClientSession::ServeCommand() {
+  serving_slot_ = -1;
   client_->SetTimeout(timeouts_.client_read);
   if (error_code ec = co_await client_->ReadPacket(reader_); ec) {
     if (ec == asio::error::invalid_argument) {
@@ -221,6 +222,7 @@ awaitable<bool> ClientSession::SendAndRelay(ByteSpan packet, const protocol::Com
   bool causal_checked = false;
   // At most: the replica, then the primary.
   for (int attempt = 0; attempt < 3; ++attempt) {
+    serving_slot_ = slot;
     SlotOutcome ready = co_await ReadySlot(slot, reply_seq);
     if (ready == SlotOutcome::kReady && slot == kReplicaSlot && !causal_checked &&
         worker_.shared.config.causal_reads && wrote_ && !transaction_on_replica_) {

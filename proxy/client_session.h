@@ -72,6 +72,13 @@ class ClientSession {
   // of `killer_user` (client_kill.cc): where its statement runs, if one
   // does; unless `query_only`, closes this session's client connection.
   KillLookup OnKill(const std::string& killer_user, bool query_only);
+  // For /api/sessions: during a command, the connection serving it (null
+  // while none is chosen or connected yet); between commands, the one the
+  // last statement ran on (null if no longer held).
+  const BackendConnection* ShownBackend(bool in_command) const {
+    const int slot = in_command ? serving_slot_ : last_slot_;
+    return slot >= 0 ? held_[slot].conn.get() : nullptr;
+  }
 
  private:
   static constexpr int kPrimarySlot = 0;
@@ -220,6 +227,7 @@ class ClientSession {
   // id is rewritten for the connection that serves it.
   uint32_t statement_command_id_ = 0;
   int running_slot_ = -1;  // the slot whose connection runs the command in flight
+  int serving_slot_ = -1;  // the slot chosen for the command in flight (-1: none yet)
   std::vector<SyncStep> sync_steps_;
   // Null with --n-plus-one off; registered with the worker's sink for polling.
   std::unique_ptr<analyzer::NPlusOneDetector> n_plus_one_;

@@ -70,9 +70,9 @@ struct SessionRefs {
   const UserEntry* const* user = nullptr;  // *user is null until login succeeded
   const std::string* schema = nullptr;
   const StatementIdentity* statement = nullptr;  // the statement in flight (or the last one)
-  const std::unique_ptr<BackendConnection>* backend = nullptr;  // *backend null: none held
   const PinReasons* pins = nullptr;  // why the session is bound to the primary
-  ClientSession* session = nullptr;  // for KILL from another session (client_kill.cc)
+  // For KILL from another session (client_kill.cc) and the session's backend.
+  ClientSession* session = nullptr;
 };
 
 // The live sessions of one worker, by connection id. Registration costs one

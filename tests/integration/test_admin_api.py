@@ -15,6 +15,7 @@ import pytest
 from conftest import needs_proxy
 from qladmin import admin_json, http_get, run, wait_for
 from qlhelpers import pymysql_connect
+from qlservers import routed_proxy
 
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
 OTHER_SCHEMA = "qlm_api_other"
@@ -275,6 +276,42 @@ def test_sessions_shape_and_live_state(api_proxy):
     wait_for(lambda: admin_json(p.admin_port, "/api/sessions")["count"] <= before - 2,
              what="closed sessions leaving /api/sessions")
     assert http_get(p.admin_port, "/api/sessions?bogus=1").status == 400
+
+
+def test_sessions_show_the_replica_running_a_read(lab, start_proxy):
+    """The backend of a running statement is the one it runs on, here the
+    replica (it used to be the session's primary connection)."""
+    ep, proc = routed_proxy(start_proxy, ["--read-after-write-window", "0"])
+    conn = pymysql_connect(ep, read_timeout=30, autocommit=True)
+    done = threading.Event()
+
+    def sleeper():
+        with conn.cursor() as cur:
+            cur.execute("SELECT SLEEP(2) AS qlm_replica_sleep, @@port")
+            done.port = cur.fetchall()[0][1]
+        done.set()
+
+    try:
+        with conn.cursor() as cur:  # the session holds a primary connection too
+            cur.execute("SELECT /* querylens:primary */ 1")
+        t = threading.Thread(target=sleeper, daemon=True)
+        t.start()
+
+        def running():
+            # The backend is null for the moment the replica connection is made.
+            body = admin_json(proc.admin_port, "/api/sessions")
+            return [s for s in body["sessions"] if s["state"] == "statement" and s["backend"]]
+        r = wait_for(running, timeout=5, what="the sleeping session on its backend")[0]
+        assert done.wait(10)
+        assert done.port == lab.replica.port
+        assert r["backend"] == {"name": f"127.0.0.1:{lab.replica.port}", "role": "replica"}, r
+        # Between commands: where the last statement ran.
+        idle = [s for s in admin_json(proc.admin_port, "/api/sessions")["sessions"]
+                if s["id"] == r["id"]]
+        assert idle and idle[0]["state"] == "idle", idle
+        assert idle[0]["backend"] in (None, r["backend"]), idle
+    finally:
+        conn.close()
 
 
 def test_plain_endpoints(api_proxy):
