@@ -60,10 +60,16 @@ void FillUnit(const UnitTracker& unit, NPlusOneFinding* f) {
   f->traceparent = unit.traceparent();
 }
 
+// Distinct value sets of the entry's repeats. Past the exact set the count is
+// an estimate, which can overshoot: never more than the repeats themselves.
+uint64_t DistinctValues(const FingerprintEntry& e) {
+  return std::min<uint64_t>(e.filters.Count(), e.count);
+}
+
 void FillEntry(const FingerprintEntry& e, NPlusOneFinding* f) {
   f->count = e.count;
   f->statements = e.count;
-  f->distinct_values = e.filters.Count();
+  f->distinct_values = DistinctValues(e);
   f->distinct_estimated = e.filters.estimated();
   f->max_identical = e.values.MaxCount();
   f->rows_sent = e.rows_sent;
@@ -134,7 +140,7 @@ class Evaluator {
     if (e.role == NPlusOneRole::kPlainRead) {
       const bool batch = e.max_literals >= o_.batch_min_literals ||
                          e.rows_sent / std::max<uint64_t>(e.count, 1) > o_.batch_max_avg_rows;
-      if (e.count >= o_.min_repeats && e.filters.Count() >= o_.min_distinct_values && gate &&
+      if (e.count >= o_.min_repeats && DistinctValues(e) >= o_.min_distinct_values && gate &&
           !batch) {
         Emit(FindingKind::kNPlusOne, e);
       }
@@ -194,9 +200,9 @@ class Evaluator {
         per_object = true;  // not tracked: cannot rule it out
         continue;
       }
-      per_object = per_object || m->filters.Count() >= o_.min_distinct_values;
+      per_object = per_object || DistinctValues(*m) >= o_.min_distinct_values;
       silenced = silenced || m->silenced;
-      distinct = std::max(distinct, m->filters.Count());
+      distinct = std::max(distinct, DistinctValues(*m));
     }
     if (!per_object) return;
 
@@ -264,9 +270,9 @@ class Evaluator {
     f.last_end_ns = c_.unit.last_end_ns();
     f.total_ns = c_.unit.db_ns();
     f.silenced = c_.unit.silenced();
+    // The slowest of every tracked statement, listed or not.
     for (const FingerprintEntry* e : order) {
-      if (f.related.size() >= o_.top_fingerprints) break;
-      f.related.push_back({e->digest, e->count, e->text});
+      if (f.related.size() < o_.top_fingerprints) f.related.push_back({e->digest, e->count, e->text});
       f.max_ns = std::max(f.max_ns, e->max_ns);
     }
     if (!order.empty()) {

@@ -358,6 +358,38 @@ TEST(NPlusOneFindings, TooManyStatementsListsTheMostRepeated) {
   EXPECT_TRUE(fifty.Of(FindingKind::kTooManyStatements).empty());
 }
 
+TEST(NPlusOneFindings, TooManyStatementsMaxIsTheSlowestOfAll) {
+  Session s;
+  s.Run("SELECT SLEEP(0.3) FROM dual", 1, 300.0);  // once: not among the listed five
+  for (int k = 0; k < 6; ++k) {
+    for (int j = 0; j < 3; ++j) s.Run("SELECT " + std::to_string(j) + " AS c" + std::to_string(k) +
+                                      " FROM `t`", 1, 0.2);
+  }
+  for (int i = 0; i < 40; ++i) s.Run(Category(i), 1, 0.2);
+  s.Close();
+  ASSERT_EQ(s.Of(FindingKind::kTooManyStatements).size(), 1u);
+  const NPlusOneFinding& f = *s.Of(FindingKind::kTooManyStatements)[0];
+  ASSERT_EQ(f.related.size(), 5u);
+  EXPECT_EQ(f.max_ns, 300'000'000u);
+  EXPECT_GE(f.max_ns, f.total_ns / f.count);
+}
+
+TEST(NPlusOneFindings, EstimatedDistinctValuesNeverExceedTheRepeats) {
+  // Past 32 value sets the count is estimated; it must not say more
+  // distinct values than there were repeats.
+  for (int n = 33; n <= 80; ++n) {
+    Session s;
+    s.Run(kProducts, uint64_t(n));
+    for (int i = 0; i < n; ++i) s.Run(Category(1000 + i), 1, 0.3);
+    s.Close();
+    const auto found = s.Of(FindingKind::kNPlusOne);
+    ASSERT_EQ(found.size(), 1u) << n;
+    EXPECT_TRUE(found[0]->distinct_estimated) << n;
+    EXPECT_LE(found[0]->distinct_values, found[0]->count) << n;
+    EXPECT_GT(found[0]->distinct_values, 32u) << n;
+  }
+}
+
 TEST(NPlusOneFindings, InterleavedOtherQueriesDoNotHideTheLoop) {
   // Sentry's detector loses the run when other spans interleave; counting per
   // fingerprint over the unit does not.
