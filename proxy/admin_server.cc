@@ -127,6 +127,7 @@ awaitable<AdminServer::Reply> AdminServer::Route(std::string_view path, std::str
     in.snapshot = &snapshot;
     in.version = QUERYLENS_VERSION;
     in.top_digests = size_t(std::max(0, shared_.config.metrics_top_digests));
+    in.digest_ledger = &digest_ledger_;
     if (shared_.slow_log) {
       in.slow_log_written = shared_.slow_log->written();
       in.slow_log_dropped = shared_.slow_log->dropped();

@@ -23,6 +23,7 @@
 #include "proxy/admin_api_collect.h"
 #include "proxy/admin_metrics.h"
 #include "proxy/asio.h"
+#include "proxy/digest_series_ledger.h"
 #include "proxy/worker_context.h"
 
 namespace ql::proxy {
@@ -57,6 +58,7 @@ class AdminServer {
   BackendProber prober_;
   std::function<HealthSnapshotPtr()> health_;
   AdminMetrics metrics_;  // touched by the admin thread only
+  DigestSeriesLedger digest_ledger_;  // likewise
   asio::io_context io_{1};
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::thread thread_;

@@ -48,14 +48,6 @@ void AddHistogram(MetricFamily& f, std::vector<ClientMetric::Label> labels,
 
 std::string S(std::string_view v) { return std::string(v); }
 
-// One (digest, schema) pair's totals over users and roles.
-struct DigestSeries {
-  uint64_t digest = 0;
-  std::string_view schema;
-  uint64_t statements = 0;
-  uint64_t total_ns = 0;
-};
-
 // N+1 findings (n_plus_one_sink.h): every kind x confidence series is
 // always present, so rate() works from the first finding.
 void AddNPlusOneFamilies(const WorkerMetrics& m, std::vector<MetricFamily>& out) {
@@ -104,7 +96,7 @@ void AddDigestFamilies(const ExpositionInput& in, std::vector<MetricFamily>& out
   std::vector<DigestSeries> series;
   series.reserve(digests.entries().size());
   for (const auto& e : digests.entries()) {
-    series.push_back({e.digest, e.schema, e.stats.count(), e.stats.total_ns()});
+    series.push_back({e.digest, e.schema, {e.stats.count(), e.stats.total_ns()}});
   }
   std::sort(series.begin(), series.end(), [](const DigestSeries& a, const DigestSeries& b) {
     return std::tie(a.digest, a.schema) < std::tie(b.digest, b.schema);
@@ -114,19 +106,27 @@ void AddDigestFamilies(const ExpositionInput& in, std::vector<MetricFamily>& out
   for (size_t i = 0; i < series.size(); ++i) {
     if (n > 0 && series[n - 1].digest == series[i].digest &&
         series[n - 1].schema == series[i].schema) {
-      series[n - 1].statements += series[i].statements;
-      series[n - 1].total_ns += series[i].total_ns;
+      series[n - 1].counts += series[i].counts;
     } else {
       series[n++] = series[i];
     }
   }
   series.resize(n);
   auto by_time = [](const DigestSeries& a, const DigestSeries& b) {
-    if (a.total_ns != b.total_ns) return a.total_ns > b.total_ns;
+    if (a.counts.total_ns != b.counts.total_ns) return a.counts.total_ns > b.counts.total_ns;
     return std::tie(a.digest, a.schema) < std::tie(b.digest, b.schema);
   };
   const size_t top = std::min(in.top_digests, series.size());
   std::partial_sort(series.begin(), series.begin() + ptrdiff_t(top), series.end(), by_time);
+  // Counters must not go backwards between scrapes: the admin's ledger
+  // accounts for growth (digest_series_ledger.h). Without one, a fresh ledger
+  // gives every pair its whole count, as a first scrape would.
+  DigestSeriesLedger fresh;
+  DigestSeriesLedger& ledger = in.digest_ledger != nullptr ? *in.digest_ledger : fresh;
+  const DigestCounts evicted{digests.evicted().statements, digests.evicted().total_ns};
+  const DigestExposition& exposed = in.snapshot->workers_missing > 0 && in.digest_ledger != nullptr
+                                        ? ledger.last()
+                                        : ledger.Account(series, top, evicted);
 
   MetricFamily statements =
       Family("querylens_digest_statements_total",
@@ -142,12 +142,11 @@ void AddDigestFamilies(const ExpositionInput& in, std::vector<MetricFamily>& out
                              MetricType::Gauge);
   std::vector<uint64_t> described;
   char hex[16];
-  for (size_t i = 0; i < top; ++i) {
-    const DigestSeries& d = series[i];
+  for (const ExposedDigest& d : exposed.top) {
     analyzer::DigestHexTo(d.digest, hex);
     std::string id(hex, sizeof hex);
-    AddValue(statements, {{"digest", id}, {"schema", S(d.schema)}}, double(d.statements));
-    AddValue(seconds, {{"digest", id}, {"schema", S(d.schema)}}, double(d.total_ns) / 1e9);
+    AddValue(statements, {{"digest", id}, {"schema", d.schema}}, double(d.counts.statements));
+    AddValue(seconds, {{"digest", id}, {"schema", d.schema}}, double(d.counts.total_ns) / 1e9);
     if (std::find(described.begin(), described.end(), d.digest) == described.end()) {
       described.push_back(d.digest);
       AddValue(info,
@@ -156,14 +155,8 @@ void AddDigestFamilies(const ExpositionInput& in, std::vector<MetricFamily>& out
                1);
     }
   }
-  uint64_t other_statements = digests.evicted().statements;
-  uint64_t other_ns = digests.evicted().total_ns;
-  for (size_t i = top; i < series.size(); ++i) {
-    other_statements += series[i].statements;
-    other_ns += series[i].total_ns;
-  }
-  AddValue(statements, {{"digest", "other"}, {"schema", ""}}, double(other_statements));
-  AddValue(seconds, {{"digest", "other"}, {"schema", ""}}, double(other_ns) / 1e9);
+  AddValue(statements, {{"digest", "other"}, {"schema", ""}}, double(exposed.other.statements));
+  AddValue(seconds, {{"digest", "other"}, {"schema", ""}}, double(exposed.other.total_ns) / 1e9);
   out.push_back(std::move(statements));
   out.push_back(std::move(seconds));
   out.push_back(std::move(info));

@@ -49,6 +49,7 @@
 
 #include "proxy/admin_api_backends.h"
 #include "proxy/admin_api_collect.h"
+#include "proxy/digest_series_ledger.h"
 
 namespace ql::proxy {
 
@@ -60,6 +61,9 @@ struct ExpositionInput {
   HealthSnapshotPtr health;  // the backend monitor's; when set it supplies backend_up
   std::string_view version;
   size_t top_digests = 200;
+  // Keeps the digest counters monotonic across scrapes (the admin thread's);
+  // null: each call is a first scrape.
+  DigestSeriesLedger* digest_ledger = nullptr;
   uint64_t slow_log_written = 0;
   uint64_t slow_log_dropped = 0;
   uint64_t worker_timeouts = 0;

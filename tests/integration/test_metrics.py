@@ -115,6 +115,32 @@ def test_metrics_exposition_is_valid_and_counts(start_proxy):
         f"promtool check metrics (exit {cp.returncode}):\n{cp.stdout}\n{cp.stderr}")
 
 
+def test_digest_counters_never_go_backwards(start_proxy):
+    """With the top 3 digests by time: x1 is pushed out of the top by three
+    slower digests, then climbs back. Its earlier statements stay where they
+    were counted ("other"), which therefore never shrinks; back in the top,
+    x1's series counts from its return."""
+    needs_proxy()
+    ep, p = start_proxy(["--workers", "1", "--read-write-split", "off",
+                         "--metrics-top-digests", "3"])
+    fams = ("querylens_digest_statements_total", "querylens_digest_seconds_total")
+    scrapes = []
+    run(ep, ["SELECT SLEEP(0.05) AS qlm_x1"] * 2)
+    scrapes.append(scrape(p.admin_port)[1])
+    run(ep, [f"SELECT SLEEP(0.2) AS qlm_y{k}" for k in range(3)])
+    scrapes.append(scrape(p.admin_port)[1])
+    run(ep, ["SELECT SLEEP(0.1) AS qlm_x1"] * 6)
+    scrapes.append(scrape(p.admin_port)[1])
+    for fam in fams:
+        others = [value(s, fam, digest="other") for s in scrapes]
+        assert others == sorted(others), (fam, others)
+    infos = {i.label("fingerprint"): i.label("digest")
+             for i in select(scrapes[2], "querylens_digest_info")}
+    x1 = infos.get("select sleep(?) as qlm_x1")
+    assert x1, infos
+    assert value(scrapes[2], "querylens_digest_statements_total", digest=x1) == 6
+
+
 def test_connection_gauges(start_proxy):
     needs_proxy()
     from qlhelpers import pymysql_connect
