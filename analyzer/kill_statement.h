@@ -15,7 +15,7 @@ namespace ql::analyzer {
 
 struct KillStatement {
   bool query_only = false;  // KILL QUERY: the statement, not the connection
-  uint32_t id = 0;
+  uint64_t id = 0;  // as written: above 2^32 - 1 no connection has it
 };
 
 // nullopt for anything else (KILL USER name, KILL QUERY ID n, several

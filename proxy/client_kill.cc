@@ -86,7 +86,7 @@ awaitable<bool> ClientSession::Kill(analyzer::KillStatement kill, uint8_t reply_
   }
   KillLookup found;
   const size_t owner = kill.id % uint32_t(std::max(worker_.worker_count, 1));
-  if (owner < worker_.peers.size()) {
+  if (kill.id <= UINT32_MAX && owner < worker_.peers.size()) {
     const WorkerHandle peer = worker_.peers[owner];
     if (peer.context == &worker_) {
       found = LookUpKill(worker_, kill, user);

@@ -53,11 +53,11 @@ MysqlError PacketsOutOfOrder() {
   return {errc::kNetPacketsOutOfOrder, "08S01", "Got packets out of order"};
 }
 
-MysqlError NoSuchThread(uint32_t id) {
+MysqlError NoSuchThread(uint64_t id) {
   return {errc::kNoSuchThread, "HY000", absl::StrCat("Unknown thread id: ", id)};
 }
 
-MysqlError NotOwnerOfThread(uint32_t id) {
+MysqlError NotOwnerOfThread(uint64_t id) {
   return {errc::kNotOwnerOfThread, "HY000", absl::StrCat("You are not owner of thread ", id)};
 }
 

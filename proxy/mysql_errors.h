@@ -54,8 +54,8 @@ MysqlError PacketTooLarge();
 MysqlError PacketsOutOfOrder();
 // KILL of a connection id that no session of this proxy has, or that
 // belongs to another user.
-MysqlError NoSuchThread(uint32_t id);
-MysqlError NotOwnerOfThread(uint32_t id);
+MysqlError NoSuchThread(uint64_t id);
+MysqlError NotOwnerOfThread(uint64_t id);
 // A KILL whose connection id is not a plain number (or that comes with
 // other statements, or is prepared): the proxy cannot translate it.
 MysqlError KillNotTranslated();

@@ -127,6 +127,12 @@ def test_kill_of_unknown_or_foreign_ids_is_refused(start_proxy, direct):
         with pytest.raises(pymysql.err.OperationalError) as e:
             killer.kill(4000000)
         assert e.value.args[0] == 1094 and "Unknown thread id: 4000000" in e.value.args[1]
+        # A number no connection id can be (above 32 bits): unknown, as on the server.
+        with pytest.raises(pymysql.err.OperationalError) as e:
+            with killer.cursor() as cur:
+                cur.execute(f"KILL {(1 << 32) + bystander.id}")
+        assert e.value.args[0] == 1094, e.value.args
+        assert e.value.args[1] == f"Unknown thread id: {(1 << 32) + bystander.id}", e.value.args
         # Another user's session through the proxy.
         with pytest.raises(pymysql.err.OperationalError) as e:
             with killer.cursor() as cur:

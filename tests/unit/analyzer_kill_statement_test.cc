@@ -11,13 +11,15 @@ TEST(KillStatement, ConnectionAndQueryForms) {
   struct Case {
     const char* sql;
     bool query_only;
-    uint32_t id;
+    uint64_t id;
   };
   for (const Case& c : {Case{"KILL 42", false, 42}, Case{"kill connection 7", false, 7},
                         Case{"KILL QUERY 9", true, 9}, Case{"KILL HARD QUERY 3;", true, 3},
                         Case{"KILL SOFT CONNECTION 4", false, 4},
                         Case{"/* cancel */ KILL /* x */ QUERY 4294967295", true, 4294967295u},
-                        Case{"  KILL\n12 ;  ", false, 12}}) {
+                        Case{"  KILL\n12 ;  ", false, 12},
+                        // No connection has it (the answer is 1094, as on the server).
+                        Case{"KILL 99999999999", false, 99999999999u}}) {
     std::optional<KillStatement> k = ParseKillStatement(c.sql);
     ASSERT_TRUE(k.has_value()) << c.sql;
     EXPECT_EQ(k->query_only, c.query_only) << c.sql;
@@ -27,7 +29,7 @@ TEST(KillStatement, ConnectionAndQueryForms) {
 
 TEST(KillStatement, OtherFormsAreNotAboutAConnectionId) {
   for (const char* sql : {"KILL USER app", "KILL QUERY ID 17", "KILL @id", "KILL ?",
-                          "KILL 4294967296", "KILL 1.5", "KILL 12; SELECT 1", "KILL 12 13",
+                          "KILL 99999999999999999999", "KILL 1.5", "KILL 12; SELECT 1", "KILL 12 13",
                           "SELECT 'KILL 12'", "KILL", "KILL QUERY", "skill 12", ""}) {
     EXPECT_FALSE(ParseKillStatement(sql).has_value()) << sql;
   }
