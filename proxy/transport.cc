@@ -30,6 +30,12 @@ namespace ql::proxy {
 // than it asked for (the kernel had nothing more at that instant). Data that
 // arrives later raises an epoll event, which sets the flag again before any
 // read waits (the reactor runs on this thread only), so nothing is missed.
+// An end of file is the exception: a FIN queued behind the data is taken by
+// the short recv itself, its event came before that recv, and the next recv
+// would return 0 at once. So after a short read the flag is trusted only once
+// something was sent on the socket (a closed peer answers with a reset,
+// which raises an event): the first read after a command or an answer.
+// Reads in the middle of a response start with a recv, as in plain Asio.
 //
 // The flag and the socket's reactor data are Asio internals (private and
 // protected members); they are reached through explicit template
@@ -157,7 +163,7 @@ bool Transport::TryFill(size_t min_free, error_code* ec) {
   if (tls_) return false;
 #if QUERYLENS_READ_HINT
   bool* may_have_data = ReadHint(socket_);
-  if (may_have_data == nullptr || !*may_have_data) return false;
+  if (may_have_data == nullptr || (!*may_have_data && !drained_unconfirmed_)) return false;
   Compact(min_free);
   const size_t space = buf_.size() - end_;
   ssize_t got;
@@ -166,8 +172,11 @@ bool Transport::TryFill(size_t min_free, error_code* ec) {
   } while (got < 0 && errno == EINTR);
   if (got > 0) {
     end_ += size_t(got);
-    // Less than asked: the kernel had no more.
-    if (size_t(got) < space) *may_have_data = false;
+    // Less than asked: the kernel had no more (but see drained_unconfirmed_).
+    if (size_t(got) < space) {
+      *may_have_data = false;
+      drained_unconfirmed_ = true;
+    }
     return true;
   }
   if (got == 0) {
@@ -179,6 +188,7 @@ bool Transport::TryFill(size_t min_free, error_code* ec) {
     return true;
   }
   *may_have_data = false;
+  drained_unconfirmed_ = false;  // EAGAIN: no end of file is waiting
   return false;
 #else
   (void)min_free;
@@ -212,6 +222,7 @@ awaitable<error_code> Transport::WaitAndFill(size_t min_free) {
     // read still means the socket is drained.
     if (!ec && n < space) {
       if (bool* flag = ReadHint(socket_)) *flag = false;
+      drained_unconfirmed_ = true;
     }
 #endif
   }
@@ -222,6 +233,7 @@ awaitable<error_code> Transport::WaitAndFill(size_t min_free) {
 
 size_t Transport::TrySend(protocol::ByteSpan data, error_code* ec) {
   if (tls_) return 0;
+  drained_unconfirmed_ = false;
   size_t sent = 0;
   while (sent < data.size()) {
     ssize_t n = ::send(socket_.native_handle(), data.data() + sent, data.size() - sent,

@@ -90,6 +90,12 @@ class Transport : public std::enable_shared_from_this<Transport> {
   Clock::time_point deadline_ = Clock::time_point::max();
   bool watchdog_pending_ = false;
   bool timed_out_ = false;
+  // The last read came back short, so the socket was drained then, but an
+  // end of file (FIN) queued behind that data may have been taken by the
+  // same recv: its epoll event came before it, and no other will come.
+  // Until something is sent (a dead peer answers that with a reset, which
+  // raises an event), a read must start with a recv.
+  bool drained_unconfirmed_ = false;
   protocol::Bytes buf_;
   size_t begin_ = 0;
   size_t end_ = 0;

@@ -117,3 +117,44 @@ def test_read_right_after_replica_crash_is_retried(lab, start_proxy, replica_res
             conn.close()
         ensure_replica_running(lab)
         root_exec(lab, "primary", ["DROP TABLE IF EXISTS app.fo_t"])
+
+
+@pytest.mark.slow
+def test_replica_killed_in_the_middle_of_a_result(lab, start_proxy, replica_restored):
+    """A result streaming from the replica when it dies: the client gets
+    2013 (lost connection) at once. It used to wait for
+    --backend-read-timeout (an hour by default): the end of file that came
+    with the last data the proxy read raised no further event."""
+    import pymysql
+    from pymysql.cursors import SSCursor
+
+    root_exec(lab, "primary", ["DROP TABLE IF EXISTS app.fo_big",
+                               "CREATE TABLE app.fo_big (id INT PRIMARY KEY, c CHAR(100))",
+                               "INSERT INTO app.fo_big SELECT seq, REPEAT('x', 100) "
+                               "FROM seq_1_to_3000"])
+    wait_replica_caught_up(lab)
+    ep, proc = routed_proxy(start_proxy)
+    # A client that would wait 60 s for a silent server; the proxy must not
+    # make it wait at all.
+    conn = connect(ep, read_timeout=60, cursorclass=SSCursor)
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT /* querylens:replica */ a.id, a.c, b.id FROM fo_big a "
+                    "JOIN fo_big b ON b.id <= 1000")
+        rows = 0
+        with pytest.raises(pymysql.err.OperationalError) as e:
+            for _ in cur:
+                rows += 1
+                if rows == 50_000:
+                    lab.lab("kill-replica")
+                    killed = time.monotonic()
+        waited = time.monotonic() - killed
+        assert rows < 3_000_000, "the result was complete: the kill came too late"
+        assert e.value.args[0] == 2013, e.value.args
+        assert "timed out" not in str(e.value.args[1]), (waited, e.value.args)
+        print(f"{rows} rows, then {e.value.args} {waited:.2f} s after the kill")
+    finally:
+        if conn.open:
+            conn.close()
+        ensure_replica_running(lab)
+        root_exec(lab, "primary", ["DROP TABLE IF EXISTS app.fo_big"])
