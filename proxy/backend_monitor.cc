@@ -318,7 +318,20 @@ awaitable<CheckFindings> BackendMonitor::Probe(Target& t) {
                             ? std::optional<std::string>()
                             : read_only->rows[0][0];
   f.read_only = ro_value && (*ro_value == "1" || *ro_value == "ON");
-  if (t.health.role == BackendRole::kPrimary) co_return f;
+  if (t.health.role == BackendRole::kPrimary) {
+    if (targets_.size() > 1 && shared_.config.heartbeat_table.empty()) {
+      // MariaDB's GTID position, for the replicas' lag (not a MySQL variable:
+      // a failure only leaves them to Seconds_Behind_Master).
+      auto gtid = co_await RunSimpleQuery(c, "SELECT @@global.gtid_binlog_pos",
+                                          Remaining(deadline));
+      if (gtid.ok() && !gtid->rows.empty() && !gtid->rows[0].empty() && gtid->rows[0][0]) {
+        if (auto position = ParseGtidPosition(*gtid->rows[0][0])) {
+          primary_gtids_.Observe(*position, Clock::now());
+        }
+      }
+    }
+    co_return f;
+  }
 
   const std::string status_sql = "SHOW SLAVE STATUS";
   auto status = co_await RunSimpleQuery(c, status_sql, Remaining(deadline));
@@ -358,6 +371,21 @@ awaitable<CheckFindings> BackendMonitor::Probe(Target& t) {
       co_return f;
     }
     f.lag_seconds = lag;
+    // Seconds_Behind_Master is 0 while a restarted replica's IO thread is
+    // still fetching what it missed; the GTID it applied tells the truth.
+    auto gtid = co_await RunSimpleQuery(c, "SELECT @@global.gtid_slave_pos", Remaining(deadline));
+    if (gtid.ok() && !gtid->rows.empty() && !gtid->rows[0].empty() && gtid->rows[0][0]) {
+      const auto applied = ParseGtidPosition(*gtid->rows[0][0]);
+      if (applied && !applied->empty()) {
+        if (auto behind = primary_gtids_.LagAtLeast(*applied, Clock::now())) {
+          f.lag_seconds = std::max(f.lag_seconds, *behind);
+        }
+      }
+    } else if (c.broken()) {
+      f.up = false;
+      f.error = QueryError("SELECT @@gtid_slave_pos", gtid.status());
+      t.connection.reset();
+    }
     co_return f;
   }
 

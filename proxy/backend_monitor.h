@@ -6,8 +6,10 @@
 // check, bounded as a whole by --connect-timeout, is: COM_PING, SELECT
 // @@read_only, and for a replica its replication state: SHOW SLAVE STATUS
 // (both threads running, Seconds_Behind_Master) or, with --heartbeat-table,
-// the age of the newest pt-heartbeat row. All backends are checked in
-// parallel.
+// the age of the newest pt-heartbeat row. On MariaDB the lag is also
+// bounded from below by GTIDs (gtid_position_history.h): the primary's
+// @@gtid_binlog_pos each round, the replica's @@gtid_slave_pos. All backends
+// are checked in parallel.
 //
 // A replica is usable for reads when it is up, both replication threads run,
 // its lag is known and within --max-replication-lag, and it has passed
@@ -32,6 +34,7 @@
 #include "proxy/asio.h"
 #include "proxy/backend_connection.h"
 #include "proxy/backend_health.h"
+#include "proxy/gtid_position_history.h"
 #include "proxy/worker_context.h"
 
 namespace ql::proxy {
@@ -88,6 +91,7 @@ class BackendMonitor {
   BackendLogin login_;
   std::chrono::milliseconds check_timeout_;
   std::vector<Target> targets_;
+  GtidPositionHistory primary_gtids_;  // the primary's positions, for replica lag
   uint64_t round_ = 0;       // snapshots published
   uint64_t generation_ = 0;  // rounds started; a late check must not count for a newer round
   size_t pending_ = 0;       // checks of the current round still running

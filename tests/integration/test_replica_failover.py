@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from conftest import LAB_SH
 from qlservers import (Counters, assert_on, connect, ensure_replica_running, metric_names,
                        metrics, q, root_exec, routed_proxy, wait_replica_caught_up,
                        wait_replica_unusable, wait_replica_usable)
@@ -158,3 +159,56 @@ def test_replica_killed_in_the_middle_of_a_result(lab, start_proxy, replica_rest
             conn.close()
         ensure_replica_running(lab)
         root_exec(lab, "primary", ["DROP TABLE IF EXISTS app.fo_big"])
+
+
+@pytest.mark.slow
+def test_restarted_replica_gets_no_reads_until_caught_up(lab, start_proxy, ro_tables,
+                                                         replica_restored):
+    """The replica is killed, the primary takes 10 s of small write
+    transactions, then the replica restarts. For its first few hundred
+    milliseconds Seconds_Behind_Master says 0 (its IO thread has not fetched
+    the backlog yet); the monitor compares the GTID it applied with the
+    primary's and keeps reads off it until it has caught up. A session
+    polling for a row written before the restart must never miss it."""
+    root_exec(lab, "primary", ["DROP TABLE IF EXISTS app.fo_marker",
+                               "CREATE TABLE app.fo_marker (id INT PRIMARY KEY)"])
+    wait_replica_caught_up(lab)
+    # Checks ten times a second, each enough on its own: the monitor sees
+    # the restarted replica as early as it can.
+    ep, proc = routed_proxy(start_proxy, ["--monitor-healthy-checks", "1",
+                                          "--monitor-interval", "0.1",
+                                          "--max-replication-lag", "2",
+                                          "--read-after-write-window", "0"])
+    try:
+        lab.lab("kill-replica")
+        wait_replica_unusable(proc)
+        backlog = [a.replace("oltp_read_only", "oltp_write_only")
+                   .replace(f"--time={RUN_SECONDS}", "--time=10")
+                   .replace("--threads=4", "--threads=8")
+                   .replace("--skip-trx=on", "--skip-trx=off")
+                   for a in sysbench_cmd(lab.primary)]
+        done = subprocess.run(backlog, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        root_exec(lab, "primary", ["INSERT INTO app.fo_marker VALUES (1)"])
+        restart = subprocess.Popen(["bash", str(LAB_SH), "start-replica"], env=lab.env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   stdin=subprocess.DEVNULL)
+        reader = connect(ep)
+        stale = on_replica = 0
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and on_replica < 50:
+                (n, port), = q(reader, "SELECT COUNT(*), @@port FROM fo_marker WHERE id = 1")
+                if n == 0:
+                    stale += 1
+                else:
+                    on_replica += port == lab.replica.port
+                time.sleep(0.01)
+        finally:
+            reader.close()
+            restart.wait(timeout=120)
+        assert stale == 0, f"{stale} reads missed a row written before the replica restarted"
+        assert on_replica >= 50, "the replica never took reads again after catching up"
+    finally:
+        ensure_replica_running(lab)
+        root_exec(lab, "primary", ["DROP TABLE IF EXISTS app.fo_marker"])
