@@ -39,7 +39,7 @@ class GtidPositionHistory {
 
   // At least how many seconds a replica that applied `applied` is behind at
   // `now`: 0 when it reached the newest position seen; nullopt before any
-  // observation.
+  // observation. Only the domains in `applied` count.
   std::optional<double> LagAtLeast(const GtidPosition& applied, Clock::time_point now) const;
 
  private:

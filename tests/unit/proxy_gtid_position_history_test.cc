@@ -60,6 +60,17 @@ TEST(GtidPositionHistory, IdlePrimaryMeansNoLag) {
   EXPECT_DOUBLE_EQ(*h.LagAtLeast(P("0-1-6"), t0 + seconds(100)), 100.0);
 }
 
+TEST(GtidPositionHistory, OnlyTheReplicasDomainsCount) {
+  GtidPositionHistory h;
+  const Clock::time_point t0 = Clock::now();
+  h.Observe(P("0-1-10,1-1-5"), t0);
+  h.Observe(P("0-1-20,1-1-9"), t0 + seconds(10));
+  // Domain 1 filtered out on the replica (IGNORE_DOMAIN_IDS): caught up.
+  EXPECT_DOUBLE_EQ(*h.LagAtLeast(P("0-1-20"), t0 + seconds(11)), 0.0);
+  // Behind in a domain it applies.
+  EXPECT_DOUBLE_EQ(*h.LagAtLeast(P("0-1-10,1-1-9"), t0 + seconds(11)), 1.0);
+}
+
 TEST(GtidPositionHistory, AnotherPrimaryStartsAFreshHistory) {
   GtidPositionHistory h;
   const Clock::time_point t0 = Clock::now();
