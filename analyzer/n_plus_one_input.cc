@@ -78,6 +78,11 @@ bool IsSingleRowWrite(std::string_view fingerprint, StatementClass statement_cla
 
 NPlusOneInput MakeNPlusOneInput(const StatementRecord& record, const SqlCommenterTags& tags,
                                 const LiteralSummary& literals, int64_t monotonic_start_ns) {
+  return MakeNPlusOneInput(record, CallSiteFromTags(tags), literals, monotonic_start_ns);
+}
+
+NPlusOneInput MakeNPlusOneInput(const StatementRecord& record, const NPlusOneCallSite& call_site,
+                                const LiteralSummary& literals, int64_t monotonic_start_ns) {
   NPlusOneInput in;
   in.session_id = record.session_id;
   in.start_ns = monotonic_start_ns;
@@ -92,7 +97,7 @@ NPlusOneInput MakeNPlusOneInput(const StatementRecord& record, const SqlCommente
       IsSingleRowWrite(record.fingerprint, record.statement_class, record.rows_affected,
                        record.rows_sent);
   in.failed = record.failed();
-  in.call_site = CallSiteFromTags(tags);
+  in.call_site = call_site;
   in.schema = record.schema;
   in.user = record.user;
   in.backend_role = record.backend_role;

@@ -76,6 +76,9 @@ bool IsSingleRowWrite(std::string_view fingerprint, StatementClass statement_cla
 // literal summary, `monotonic_start_ns` the steady-clock start time.
 NPlusOneInput MakeNPlusOneInput(const StatementRecord& record, const SqlCommenterTags& tags,
                                 const LiteralSummary& literals, int64_t monotonic_start_ns);
+// The same with the call site already read from the tags.
+NPlusOneInput MakeNPlusOneInput(const StatementRecord& record, const NPlusOneCallSite& call_site,
+                                const LiteralSummary& literals, int64_t monotonic_start_ns);
 
 // How the detector treats a statement.
 enum class NPlusOneRole : uint8_t {

@@ -163,7 +163,7 @@ bool StatementClassifier::ExplainsWrite(int from) const {
   for (int k = from; k < head_count_; ++k) {
     const Token& t = head_[k];
     if (t.IsOperator('=') || t.IsOperator('(') ||
-        IsAnyWord(t, {"extended", "partitions", "format", "json", "traditional"})) {
+        IsAnyWord(t, {"extended", "partitions", "format", "json", "traditional", "tree"})) {
       continue;
     }
     return IsAnyWord(t, {"insert", "replace", "update", "delete", "with"});

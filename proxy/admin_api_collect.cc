@@ -105,7 +105,10 @@ analyzer::BackendRole BackendRoleOf(const SharedState& shared, std::string_view 
 
 SnapshotCollector::SnapshotCollector(std::vector<WorkerHandle> workers,
                                      std::chrono::milliseconds timeout)
-    : workers_(std::move(workers)), timeout_(timeout), last_metrics_(workers_.size()) {}
+    : workers_(std::move(workers)),
+      timeout_(timeout),
+      last_metrics_(workers_.size()),
+      last_digests_(workers_.size()) {}
 
 ProxySnapshot SnapshotCollector::Collect(unsigned parts) {
   ProxySnapshot snap;
@@ -133,6 +136,7 @@ ProxySnapshot SnapshotCollector::Collect(unsigned parts) {
       ++snap.workers_missing;
       ++worker_timeouts_;
       if ((parts & kCollectMetrics) && last_metrics_[i]) snap.metrics.Merge(*last_metrics_[i]);
+      if ((parts & kCollectDigests) && last_digests_[i]) snap.digests.Merge(*last_digests_[i]);
       continue;
     }
     // The worker is done with the report: the admin thread owns it now.
@@ -142,11 +146,11 @@ ProxySnapshot SnapshotCollector::Collect(unsigned parts) {
       last_metrics_[i] = std::make_shared<const WorkerMetrics>(std::move(r.metrics));
     }
     if (parts & kCollectDigests) {
-      if (snap.digests.entries().empty() && snap.digests.evictions() == 0) {
-        snap.digests = std::move(r.digests);  // the first answer: no copy
-      } else {
-        snap.digests.Merge(r.digests);
-      }
+      // Kept for a scrape this worker misses: its digests would otherwise
+      // drop out and come back as growth (digest_series_ledger.h).
+      auto kept = std::make_shared<const analyzer::DigestSnapshot>(std::move(r.digests));
+      snap.digests.Merge(*kept);
+      last_digests_[i] = std::move(kept);
     }
     for (auto& s : r.sessions) snap.sessions.push_back(std::move(s));
     for (auto& f : r.n_plus_one) snap.n_plus_one.push_back(std::move(f));

@@ -7,8 +7,8 @@
 // promises until one common deadline, then merges the reports.
 //
 // A worker that does not answer in time (busy for seconds, or stopping) is
-// left out of the digests and sessions of that answer; for counters, its last
-// good shard is used instead so that Prometheus counters never go backwards.
+// left out of the sessions of that answer; for counters and digests, its last
+// good report is used instead so that Prometheus counters never go backwards.
 // Its handler still runs later and writes only into its own shared report.
 #pragma once
 
@@ -94,6 +94,7 @@ class SnapshotCollector {
   std::vector<WorkerHandle> workers_;
   std::chrono::milliseconds timeout_;
   std::vector<std::shared_ptr<const WorkerMetrics>> last_metrics_;  // per worker
+  std::vector<std::shared_ptr<const analyzer::DigestSnapshot>> last_digests_;  // per worker
   uint64_t worker_timeouts_ = 0;
 };
 

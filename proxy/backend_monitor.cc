@@ -293,6 +293,7 @@ awaitable<CheckFindings> BackendMonitor::Probe(Target& t) {
       co_return f;
     }
     t.connection = std::move(outcome.connection);
+    t.no_gtid_variables = false;
   }
   BackendConnection& c = *t.connection;
 
@@ -320,14 +321,9 @@ awaitable<CheckFindings> BackendMonitor::Probe(Target& t) {
   f.read_only = ro_value && (*ro_value == "1" || *ro_value == "ON");
   if (t.health.role == BackendRole::kPrimary) {
     if (targets_.size() > 1 && shared_.config.heartbeat_table.empty()) {
-      // MariaDB's GTID position, for the replicas' lag (not a MySQL variable:
-      // a failure only leaves them to Seconds_Behind_Master).
-      auto gtid = co_await RunSimpleQuery(c, "SELECT @@global.gtid_binlog_pos",
-                                          Remaining(deadline));
-      if (gtid.ok() && !gtid->rows.empty() && !gtid->rows[0].empty() && gtid->rows[0][0]) {
-        if (auto position = ParseGtidPosition(*gtid->rows[0][0])) {
-          primary_gtids_.Observe(*position, Clock::now());
-        }
+      // MariaDB's GTID position, for the replicas' lag.
+      if (auto position = co_await ReadGtidPosition(t, "@@global.gtid_binlog_pos", deadline)) {
+        primary_gtids_.Observe(*position, Clock::now());
       }
     }
     co_return f;
@@ -373,18 +369,11 @@ awaitable<CheckFindings> BackendMonitor::Probe(Target& t) {
     f.lag_seconds = lag;
     // Seconds_Behind_Master is 0 while a restarted replica's IO thread is
     // still fetching what it missed; the GTID it applied tells the truth.
-    auto gtid = co_await RunSimpleQuery(c, "SELECT @@global.gtid_slave_pos", Remaining(deadline));
-    if (gtid.ok() && !gtid->rows.empty() && !gtid->rows[0].empty() && gtid->rows[0][0]) {
-      const auto applied = ParseGtidPosition(*gtid->rows[0][0]);
-      if (applied && !applied->empty()) {
-        if (auto behind = primary_gtids_.LagAtLeast(*applied, Clock::now())) {
-          f.lag_seconds = std::max(f.lag_seconds, *behind);
-        }
+    const auto applied = co_await ReadGtidPosition(t, "@@global.gtid_slave_pos", deadline);
+    if (applied && !applied->empty()) {
+      if (auto behind = primary_gtids_.LagAtLeast(*applied, Clock::now())) {
+        f.lag_seconds = std::max(f.lag_seconds, *behind);
       }
-    } else if (c.broken()) {
-      f.up = false;
-      f.error = QueryError("SELECT @@gtid_slave_pos", gtid.status());
-      t.connection.reset();
     }
     co_return f;
   }
@@ -418,6 +407,25 @@ awaitable<CheckFindings> BackendMonitor::Probe(Target& t) {
   const double us = std::abs(local_us) < std::abs(utc_us) ? local_us : utc_us;
   f.lag_seconds = std::max(0.0, us / 1e6);
   co_return f;
+}
+
+awaitable<std::optional<GtidPosition>> BackendMonitor::ReadGtidPosition(
+    Target& t, std::string_view variable, Clock::time_point deadline) {
+  if (t.no_gtid_variables || !t.connection) co_return std::nullopt;
+  BackendConnection& c = *t.connection;
+  const std::string sql = "SELECT " + std::string(variable);
+  auto result = co_await RunSimpleQuery(c, sql, Remaining(deadline));
+  if (!result.ok()) {
+    // Only a bound on top of the check: its failure is not the server's.
+    if (c.broken()) {
+      t.connection.reset();  // a new one next round
+    } else {
+      t.no_gtid_variables = true;  // MySQL (1193): not asked again on this connection
+    }
+    co_return std::nullopt;
+  }
+  if (result->rows.empty() || result->rows[0].empty() || !result->rows[0][0]) co_return std::nullopt;
+  co_return ParseGtidPosition(*result->rows[0][0]);
 }
 
 void BackendMonitor::LogTransition(Target& t) {

@@ -24,7 +24,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -77,12 +79,16 @@ class BackendMonitor {
     std::unique_ptr<BackendConnection> connection;
     int good_streak = 0;
     bool busy = false;         // a check is running
+    bool no_gtid_variables = false;  // the server has no MariaDB GTID variables (MySQL)
     std::string logged_state;  // what was last logged, to log changes only
   };
 
   awaitable<void> Loop();
   awaitable<void> Check(size_t index, uint64_t generation);
   awaitable<CheckFindings> Probe(Target& t);
+  // A MariaDB GTID position variable of t's server; nullopt if unavailable.
+  awaitable<std::optional<GtidPosition>> ReadGtidPosition(Target& t, std::string_view variable,
+                                                          Clock::time_point deadline);
   void LogTransition(Target& t);
   void CloseConnections();
 

@@ -72,28 +72,33 @@ protocol::HandshakeV10 ClientSession::MakeGreeting() const {
 
 awaitable<bool> ClientSession::Login() {
   const Config& config = worker_.shared.config;
+  WorkerMetrics& metrics = worker_.recorder.metrics();
+  const auto failed = [&metrics](LoginFailure why) {
+    metrics.LoginFailed(why);
+    return false;
+  };
   client_->SetTimeout(Seconds(config.handshake_timeout_s));
   nonce_ = MakeNonce();
   protocol::HandshakeV10 greeting = MakeGreeting();
   protocol::Bytes out;
   protocol::EncodeHandshakeV10(out, greeting);
-  if (co_await SendPacket(out, 0)) co_return false;
+  if (co_await SendPacket(out, 0)) co_return failed(LoginFailure::kHandshake);
 
   reader_.set_max_packet_size(kMaxLoginPacket);
   if (co_await client_->ReadPacketExact(reader_)) {
     if (!reader_.error().ok()) {
       LogWarn(absl::StrCat("client ", peer_, ": not a MySQL handshake: ", reader_.error().message()));
     }
-    co_return false;
+    co_return failed(LoginFailure::kHandshake);
   }
   uint8_t seq = reader_.next_sequence_id();
   if (protocol::IsSslRequest(reader_.packet())) {
-    if (!worker_.shared.frontend_tls) co_return false;
+    if (!worker_.shared.frontend_tls) co_return failed(LoginFailure::kHandshake);
     if (error_code ec = co_await client_->StartTlsServer(*worker_.shared.frontend_tls); ec) {
       LogInfo(absl::StrCat("client ", peer_, ": TLS handshake failed: ", ec.message()));
-      co_return false;
+      co_return failed(LoginFailure::kHandshake);
     }
-    if (co_await client_->ReadPacket(reader_)) co_return false;
+    if (co_await client_->ReadPacket(reader_)) co_return failed(LoginFailure::kHandshake);
     seq = reader_.next_sequence_id();
   }
   auto response = protocol::DecodeHandshakeResponse41(reader_.packet());
@@ -101,19 +106,19 @@ awaitable<bool> ClientSession::Login() {
     LogWarn(absl::StrCat("client ", peer_, ": bad handshake: ", response.status().message()));
     QueueError({errc::kHandshakeError, "08S01", "Bad handshake"}, seq);
     co_await FlushQueued();
-    co_return false;
+    co_return failed(LoginFailure::kHandshake);
   }
   if (config.require_tls && !client_->tls_active()) {
     QueueError(SecureTransportRequired(), seq);
     co_await FlushQueued();
-    co_return false;
+    co_return failed(LoginFailure::kAccessDenied);
   }
   client_caps_ = response->capabilities & greeting.capabilities;
   client_mariadb_caps_ = response->mariadb_capabilities & greeting.mariadb_capabilities;
   charset_ = response->character_set;
   if (!co_await Authenticate(response->username, response->auth_plugin_name,
                              response->auth_response, seq)) {
-    co_return false;
+    co_return false;  // counted by Authenticate
   }
   state_.Reset((client_caps_ & cap::kConnectWithDb) ? response->database : std::string(),
                charset_);
@@ -123,9 +128,9 @@ awaitable<bool> ClientSession::Login() {
   const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, seq);
   if (ready != SlotOutcome::kReady) {
     co_await FlushQueued();
-    co_return false;
+    co_return failed(LoginFailure::kBackend);
   }
-  if (co_await SendOk(seq)) co_return false;
+  if (co_await SendOk(seq)) co_return failed(LoginFailure::kHandshake);
   reader_.set_max_packet_size(kMaxCommandSize);
   LogDebug(absl::StrCat("client ", Describe(), " logged in"));
   co_return true;
@@ -144,9 +149,12 @@ awaitable<bool> ClientSession::Authenticate(std::string_view user, std::string_v
                                       worker_.shared.rsa});
   auto step = auth.Start(plugin, auth_response, password);
   bool used_password = !auth_response.empty();
+  WorkerMetrics& metrics = worker_.recorder.metrics();
   while (step == protocol::ServerAuthenticator::Step::kSendAndWait) {
-    if (co_await SendPacket(auth.to_send(), seq)) co_return false;
-    if (co_await client_->ReadPacket(reader_)) co_return false;
+    if (co_await SendPacket(auth.to_send(), seq) || co_await client_->ReadPacket(reader_)) {
+      metrics.LoginFailed(LoginFailure::kHandshake);
+      co_return false;
+    }
     seq = reader_.next_sequence_id();
     used_password = used_password || !reader_.packet().empty();
     step = auth.OnClientPacket(reader_.packet());
@@ -155,6 +163,7 @@ awaitable<bool> ClientSession::Authenticate(std::string_view user, std::string_v
     LogInfo(absl::StrCat("client ", peer_, ": access denied for user '", protocol::Sv(user), "'"));
     QueueError(AccessDenied(user, peer_, used_password), seq);
     co_await FlushQueued();
+    metrics.LoginFailed(LoginFailure::kAccessDenied);
     co_return false;
   }
   if (auth.completed_full_auth()) worker_.sha2_fast_path.insert(cache_key);
@@ -208,15 +217,19 @@ awaitable<bool> ClientSession::ChangeUser(ByteSpan packet) {
   schema_ = state_.schema();
   const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, seq);
   if (ready != SlotOutcome::kReady) {
+    worker_.recorder.metrics().LoginFailed(LoginFailure::kBackend);
     if (ready == SlotOutcome::kErrorQueued) {
       // The server refused the new user's login or database (1044, 1049).
       // As there, the session stays reset, but as the previous user in the
       // previous default database: otherwise every later command would
       // retry the refused login and get the same error.
+      // The character set is the server's default, as after a refused
+      // password.
       ReleaseAll();
       user_ = previous_user;
       charset_ = previous_charset;
       state_.Reset(previous_schema, charset_);
+      state_.RecordSet(kResetToServerCharset);
       schema_ = state_.schema();
     }
     co_await FlushQueued();

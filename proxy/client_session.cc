@@ -466,7 +466,8 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
   // when the window opens; a ROLLBACK writes nothing.
   if (c.statement_class != analyzer::StatementClass::kRead &&
       c.statement_class != analyzer::StatementClass::kSessionState &&
-      c.statement_class != analyzer::StatementClass::kTransactionControl) {
+      c.statement_class != analyzer::StatementClass::kTransactionControl &&
+      !c.primary_reasons.Has(analyzer::PrimaryReason::kExplainWrite)) {
     pending_write_ = true;
   }
   if (c.transaction_op == analyzer::TransactionOp::kRollback) pending_write_ = false;

@@ -61,9 +61,6 @@ class DigestSeriesLedger {
   // with their own series; `evicted`: all the digest tables evicted so far.
   const DigestExposition& Account(const std::vector<DigestSeries>& series, size_t top,
                                   DigestCounts evicted);
-  // What the last Account returned (for a scrape that missed a worker: its
-  // tables' counts would look like a drop, then come back as growth).
-  const DigestExposition& last() const { return out_; }
 
  private:
   static std::string Key(uint64_t digest, std::string_view schema);

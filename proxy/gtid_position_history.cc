@@ -39,10 +39,12 @@ std::optional<GtidPosition> ParseGtidPosition(std::string_view text) {
   return out;
 }
 
-bool GtidReached(const GtidPosition& applied, const GtidPosition& target) {
+bool GtidReached(const GtidPosition& applied, const GtidPosition& target,
+                 bool only_applied_domains) {
   for (const auto& [domain, seq] : target) {
     auto it = std::lower_bound(applied.begin(), applied.end(), std::make_pair(domain, uint64_t{0}));
-    if (it == applied.end() || it->first != domain || it->second < seq) return false;
+    const bool has_domain = it != applied.end() && it->first == domain;
+    if (has_domain ? it->second < seq : !only_applied_domains) return false;
   }
   return true;
 }
@@ -59,27 +61,15 @@ void GtidPositionHistory::Observe(const GtidPosition& position, Clock::time_poin
   if (seen_.size() > kMaxEntries) seen_.pop_front();
 }
 
-namespace {
-
-// Like GtidReached, but only in the domains the replica applies at all: one
-// that filters a domain out (IGNORE_DOMAIN_IDS), or has not yet received a
-// domain's first transaction, is judged by the others alone.
-bool ReachedInItsDomains(const GtidPosition& applied, const GtidPosition& target) {
-  for (const auto& [domain, seq] : target) {
-    auto it = std::lower_bound(applied.begin(), applied.end(), std::make_pair(domain, uint64_t{0}));
-    if (it != applied.end() && it->first == domain && it->second < seq) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 std::optional<double> GtidPositionHistory::LagAtLeast(const GtidPosition& applied,
                                                       Clock::time_point now) const {
   if (seen_.empty()) return std::nullopt;
   // The oldest position not applied: its write was made before first seen.
   for (const Seen& s : seen_) {
-    if (!ReachedInItsDomains(applied, s.position)) {
+    // Only the domains the replica applies at all: one that filters a
+    // domain out (IGNORE_DOMAIN_IDS), or has not received a domain's first
+    // transaction yet, is judged by the others alone.
+    if (!GtidReached(applied, s.position, /*only_applied_domains=*/true)) {
       return std::max(0.0, std::chrono::duration<double>(now - s.first_seen).count());
     }
   }

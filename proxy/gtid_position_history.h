@@ -26,8 +26,10 @@ using GtidPosition = std::vector<std::pair<uint32_t, uint64_t>>;
 // nullopt when `text` is not a GTID position list (an empty one is empty).
 std::optional<GtidPosition> ParseGtidPosition(std::string_view text);
 
-// `applied` has every domain of `target` at or past target's sequence number.
-bool GtidReached(const GtidPosition& applied, const GtidPosition& target);
+// `applied` has every domain of `target` at or past target's sequence
+// number; with `only_applied_domains`, domains `applied` lacks are skipped.
+bool GtidReached(const GtidPosition& applied, const GtidPosition& target,
+                 bool only_applied_domains = false);
 
 class GtidPositionHistory {
  public:

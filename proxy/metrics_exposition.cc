@@ -124,9 +124,7 @@ void AddDigestFamilies(const ExpositionInput& in, std::vector<MetricFamily>& out
   DigestSeriesLedger fresh;
   DigestSeriesLedger& ledger = in.digest_ledger != nullptr ? *in.digest_ledger : fresh;
   const DigestCounts evicted{digests.evicted().statements, digests.evicted().total_ns};
-  const DigestExposition& exposed = in.snapshot->workers_missing > 0 && in.digest_ledger != nullptr
-                                        ? ledger.last()
-                                        : ledger.Account(series, top, evicted);
+  const DigestExposition& exposed = ledger.Account(series, top, evicted);
 
   MetricFamily statements =
       Family("querylens_digest_statements_total",
@@ -317,6 +315,15 @@ std::vector<MetricFamily> BuildMetricFamilies(const ExpositionInput& in) {
                                       "Client connections accepted.", MetricType::Counter);
   AddValue(clients_total, {}, double(m.client_connections_total()));
   out.push_back(std::move(clients_total));
+  MetricFamily login_failures = Family("querylens_client_login_failures_total",
+                                       "Client logins (handshake or COM_CHANGE_USER) that failed, "
+                                       "by reason: access_denied, handshake, backend.",
+                                       MetricType::Counter);
+  for (int i = 0; i < kLoginFailureCount; ++i) {
+    AddValue(login_failures, {{"reason", S(LoginFailureName(LoginFailure(i)))}},
+             double(m.login_failures(LoginFailure(i))));
+  }
+  out.push_back(std::move(login_failures));
 
   // Per backend: every configured backend, so the series exist from the start.
   MetricFamily backend_conns = Family("querylens_backend_connections",

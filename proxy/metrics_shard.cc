@@ -81,6 +81,15 @@ std::string_view CausalReadOutcomeName(CausalReadOutcome o) {
   return "unknown";
 }
 
+std::string_view LoginFailureName(LoginFailure f) {
+  switch (f) {
+    case LoginFailure::kAccessDenied: return "access_denied";
+    case LoginFailure::kHandshake: return "handshake";
+    case LoginFailure::kBackend: return "backend";
+  }
+  return "unknown";
+}
+
 void WorkerMetrics::NPlusOneDecision(const analyzer::FindingHead& f,
                                      analyzer::ReportDecision d) {
   ++n_plus_one_decisions_[size_t(d)];
@@ -112,6 +121,9 @@ void WorkerMetrics::Merge(const WorkerMetrics& other) {
   }
   read_retries_ += other.read_retries_;
   for (size_t i = 0; i < causal_reads_.size(); ++i) causal_reads_[i] += other.causal_reads_[i];
+  for (size_t i = 0; i < login_failures_.size(); ++i) {
+    login_failures_[i] += other.login_failures_[i];
+  }
   for (size_t k = 0; k < n_plus_one_findings_.size(); ++k) {
     for (size_t c = 0; c < n_plus_one_findings_[k].size(); ++c) {
       n_plus_one_findings_[k][c] += other.n_plus_one_findings_[k][c];

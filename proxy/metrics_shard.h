@@ -86,6 +86,16 @@ enum class CausalReadOutcome : uint8_t {
 inline constexpr int kCausalReadOutcomeCount = 4;
 std::string_view CausalReadOutcomeName(CausalReadOutcome o);
 
+// Why a client's login (handshake or COM_CHANGE_USER) failed, for
+// querylens_client_login_failures_total{reason}.
+enum class LoginFailure : uint8_t {
+  kAccessDenied,  // unknown user or wrong password (ERR 1045), or TLS required (3159)
+  kHandshake,     // not a MySQL handshake, malformed, TLS failed, or the client left / timed out
+  kBackend,       // the server refused the session (unknown database, 1044) or was down
+};
+inline constexpr int kLoginFailureCount = 3;
+std::string_view LoginFailureName(LoginFailure f);
+
 ErrorClass ClassifyError(uint16_t code);
 std::string_view ErrorClassName(ErrorClass c);  // "syntax", "duplicate_key", ...
 
@@ -103,6 +113,8 @@ class WorkerMetrics {
     ++client_connections_current_;
   }
   void ClientDisconnected() { --client_connections_current_; }
+  void LoginFailed(LoginFailure f) { ++login_failures_[size_t(f)]; }
+  uint64_t login_failures(LoginFailure f) const { return login_failures_[size_t(f)]; }
 
   // A backend connection attempt that failed (connect, TLS or login), by the
   // backend's "host:port". The set of backends is fixed by the configuration,
@@ -170,6 +182,7 @@ class WorkerMetrics {
   uint64_t bytes_from_clients_ = 0;
   uint64_t client_connections_total_ = 0;
   int64_t client_connections_current_ = 0;
+  std::array<uint64_t, kLoginFailureCount> login_failures_{};
   std::vector<std::pair<std::string, uint64_t>> connect_failures_;  // backend -> count
   std::array<uint64_t, kPinReasonCount> pins_{};
   std::array<std::array<uint64_t, kRouteReasonCount>, 2> routes_{};  // [replica][reason]

@@ -122,25 +122,8 @@ analyzer::LiteralSummary ExecuteLiterals(const analyzer::LiteralSummary& prepare
 
 analyzer::NPlusOneInput MakeInput(const analyzer::StatementRecord& record,
                                   const NPlusOneCapture& capture, int64_t monotonic_start_ns) {
-  analyzer::NPlusOneInput in;
-  in.session_id = record.session_id;
-  in.start_ns = monotonic_start_ns;
-  in.duration_ns = record.total_ns;
-  in.digest = record.digest;
-  in.fingerprint = record.fingerprint;
-  in.statement_class = record.statement_class;
-  in.literals = capture.literals;
-  in.rows_sent = record.rows_sent;
-  in.rows_affected = record.rows_affected;
-  in.single_row_write =
-      analyzer::IsSingleRowWrite(record.fingerprint, record.statement_class, record.rows_affected,
-                                 record.rows_sent);
-  in.failed = record.failed();
-  in.call_site = capture.CallSite();
-  in.schema = record.schema;
-  in.user = record.user;
-  in.backend_role = record.backend_role;
-  return in;
+  return analyzer::MakeNPlusOneInput(record, capture.CallSite(), capture.literals,
+                                     monotonic_start_ns);
 }
 
 }  // namespace ql::proxy

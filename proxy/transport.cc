@@ -33,9 +33,12 @@ namespace ql::proxy {
 // An end of file is the exception: a FIN queued behind the data is taken by
 // the short recv itself, its event came before that recv, and the next recv
 // would return 0 at once. So after a short read the flag is trusted only once
-// something was sent on the socket (a closed peer answers with a reset,
-// which raises an event): the first read after a command or an answer.
-// Reads in the middle of a response start with a recv, as in plain Asio.
+// something was sent on the socket (a peer that closed its socket answers
+// with a reset, which raises an event): the first read after a command or an
+// answer. Reads in the middle of a response, and after a command that gets
+// no answer (COM_STMT_CLOSE), start with a recv, as in plain Asio. A client
+// that only half-closes (shutdown of its writes) after its last command is
+// still seen only at --client-idle-timeout.
 //
 // The flag and the socket's reactor data are Asio internals (private and
 // protected members); they are reached through explicit template

@@ -169,6 +169,36 @@ def test_connection_gauges(start_proxy):
     wait_for(gone, what="client gauge back to 0 and every backend connection idle in the pool")
 
 
+def test_login_failures_by_reason(start_proxy):
+    """Failed logins are counted by reason: a wrong password, a client that
+    is not speaking MySQL, and a database the server refuses."""
+    needs_proxy()
+    import pymysql
+    from qlhelpers import pymysql_connect
+
+    ep, p = start_proxy()
+    name = "querylens_client_login_failures_total"
+    _, before = scrape(p.admin_port)
+    for _ in range(3):
+        with pytest.raises(pymysql.err.OperationalError) as e:
+            pymysql_connect(ep, password="wrong")
+        assert e.value.args[0] == 1045
+    with socket.create_connection((ep.host, ep.port), timeout=10) as s:
+        s.recv(4096)                              # the greeting
+        s.sendall(b"\x03\x00\x00\x01abc")         # not a handshake response
+        s.recv(4096)
+    with pytest.raises(pymysql.err.OperationalError) as e:
+        pymysql_connect(ep, db="qlm_no_such_db")
+    assert e.value.args[0] == 1049
+
+    def counted():
+        _, s = scrape(p.admin_port)
+        grew = {r: value(s, name, reason=r) - value(before, name, reason=r)
+                for r in ("access_denied", "handshake", "backend")}
+        return grew if grew == {"access_denied": 3, "handshake": 1, "backend": 1} else None
+    wait_for(counted, what="3 access_denied, 1 handshake and 1 backend login failures")
+
+
 def test_backend_down_and_connect_failures(start_proxy, lab):
     needs_proxy()
     # A replica nobody listens on: probed down; the primary stays up.

@@ -46,6 +46,7 @@ ROUTE_REASONS = ("read", "not_a_read", "transaction", "autocommit_off", "read_on
                  "rule_replica", "no_usable_replica", "split_off", "command",
                  "follows_last_statement")
 CAUSAL_OUTCOMES = ("replica", "timeout", "no_gtid", "error")
+LOGIN_FAILURES = ("access_denied", "handshake", "backend")
 N1_KINDS = ("n_plus_one", "duplicate", "repeated_cycle", "write_loop", "too_many_statements")
 N1_CONFIDENCES = ("high", "medium", "low")
 N1_DECISIONS = ("report", "suppressed", "allow_listed", "silenced")
@@ -110,6 +111,7 @@ def series_domain(backends: dict[str, str], top_k: int) -> dict[str, tuple[dict,
     fam("querylens_routing_decisions_total",
         {"target": ("primary", "replica"), "reason": ROUTE_REASONS})
     fam("querylens_causal_reads_total", {"outcome": CAUSAL_OUTCOMES})
+    fam("querylens_client_login_failures_total", {"reason": LOGIN_FAILURES})
     # The admin thread's registry: requests by known path and HTTP status.
     fam("querylens_admin_requests_total", {"path": ADMIN_PATHS, "code": ADMIN_CODES})
     histogram("querylens_scrape_duration_seconds", {}, finite=SCRAPE_FINITE_BUCKETS)

@@ -177,7 +177,7 @@ def test_mysqldb_change_user_refused_database(direct, proxy, user, password, dat
             except MySQLdb.OperationalError as e:
                 seen.append((e.args[0], conn.sqlstate()))
             cur = conn.cursor()
-            cur.execute("SELECT CURRENT_USER(), DATABASE(), @v")
+            cur.execute("SELECT CURRENT_USER(), DATABASE(), @v, @@character_set_client")
             seen.append(cur.fetchall())
             cur.execute("USE app")
             conn.select_db("app")

@@ -138,8 +138,9 @@ def test_locking_reads_on_primary(lab, start_proxy, rt_tables, suffix):
 ])
 def test_explain_of_a_write_runs_on_the_primary(lab, start_proxy, rt_tables, sql):
     """A read-only replica refuses to explain a write or a locking read
-    (1290); the primary explains it without running it."""
-    ep, _ = routed_proxy(start_proxy, ["--read-after-write-window", "0"])
+    (1290); the primary explains it without running it, and the session has
+    not written (the read-after-write window stays closed)."""
+    ep, _ = routed_proxy(start_proxy)
     conn = connect(ep)
     try:
         plan = q(conn, sql)

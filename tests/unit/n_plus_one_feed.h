@@ -1,7 +1,8 @@
-// NPlusOneFeed: how the N+1 tests run SQL text into a detector, the way the
-// proxy's worker does it: analyze the text, fill the statement record with
-// the server's answer, summarize the literals, and build the detector's
-// input. One copy, so that every test follows a change to that path.
+// NPlusOneFeed: how the N+1 tests run SQL text into a detector: analyze the
+// text, fill the statement record with the server's answer, and build the
+// detector's input with MakeNPlusOneInput (which the proxy's worker uses
+// too, with the literals and call site it captured). One copy, so that every
+// test follows a change to that path.
 #pragma once
 
 #include <cstdint>

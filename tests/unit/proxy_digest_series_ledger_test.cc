@@ -139,7 +139,9 @@ TEST(DigestSeriesLedger, RandomWorkloadsStayMonotonicAndAddUp) {
       for (const ExposedDigest& d : e.top) {
         shown[d.digest] = d.counts.statements;
         auto it = shown_before.find(d.digest);
-        if (it != shown_before.end()) EXPECT_GE(d.counts.statements, it->second);
+        if (it != shown_before.end()) {
+          EXPECT_GE(d.counts.statements, it->second);
+        }
       }
       for (const auto& [digest, n] : shown_before) {
         if (!shown.count(digest)) departed += n;
