@@ -131,6 +131,7 @@ std::string BackendsHealthJson(const ProxySnapshot& snapshot,
       b["weight"] = nullptr;
       b["usable_for_reads"] = nullptr;
       b["replication_running"] = nullptr;
+      b["caught_up_with_down_primary"] = nullptr;
       b["last_error"] = nullptr;
       b["checks_failed"] = nullptr;
       continue;
@@ -142,6 +143,8 @@ std::string BackendsHealthJson(const ProxySnapshot& snapshot,
     b["read_only"] = h->checked_at_ns != 0 && h->up ? json(h->read_only) : json(nullptr);
     b["replication_running"] = replica && h->checked_at_ns != 0 ? json(h->replication_running)
                                                                 : json(nullptr);
+    b["caught_up_with_down_primary"] =
+        replica && h->checked_at_ns != 0 ? json(h->caught_up_with_down_primary) : json(nullptr);
     b["lag_seconds"] = h->lag_seconds >= 0 ? json(h->lag_seconds) : json(nullptr);
     b["last_error"] = h->last_error.empty() ? json(nullptr) : json(h->last_error);
     b["checked_at"] = h->checked_at_ns != 0 ? json(IsoTime(h->checked_at_ns)) : json(nullptr);

@@ -82,7 +82,9 @@ bool IsLoginRefusal(uint16_t code);
 // the monitor's first round, or without a monitor):
 //   "address": "host:port", "weight", "up" (the monitor's, else the probe's),
 //   "usable_for_reads", "read_only", "replication_running" (replicas; null
-//   for the primary), "lag_seconds" (null when unknown), "last_error" (null
+//   for the primary), "caught_up_with_down_primary" (replicas: serving reads
+//   without replicating because the primary is down and the replica applied
+//   all it was last seen to have), "lag_seconds" (null when unknown), "last_error" (null
 //   when healthy), "checked_at" (the monitor's last check), "checks_failed";
 // and at the top level "monitor": {"round": N} | null.
 std::string BackendsHealthJson(const ProxySnapshot& snapshot,

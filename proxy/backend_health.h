@@ -21,6 +21,9 @@ struct BackendHealth {
   bool up = false;                   // the last connect + ping worked
   bool read_only = false;            // @@read_only
   bool replication_running = false;  // replica: IO and SQL threads both running
+  // Replica: the primary is down and this replica applied everything the
+  // primary was last seen to have: it serves reads without replicating.
+  bool caught_up_with_down_primary = false;
   double lag_seconds = -1;           // replica: Seconds_Behind_Master or heartbeat; -1 unknown
   // Replica: may take new reads (up, replicating, lag within the limit, and
   // healthy for enough consecutive checks). Always false for the primary.

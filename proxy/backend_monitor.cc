@@ -77,7 +77,8 @@ std::string QueryError(std::string_view what, const absl::Status& st) {
 // The error wording without numbers, so that "lag 42s" and "lag 43s" count
 // as the same state and only real changes are logged.
 std::string StateKey(const BackendHealth& h) {
-  std::string key = absl::StrCat(h.up ? "up" : "down", h.usable_for_reads ? "|usable|" : "|-|");
+  std::string key = absl::StrCat(h.up ? "up" : "down", h.usable_for_reads ? "|usable|" : "|-|",
+                                 h.caught_up_with_down_primary ? "primary down|" : "");
   for (char ch : h.last_error) {
     if (ch < '0' || ch > '9') key += ch;
   }
@@ -91,6 +92,7 @@ void ApplyFindings(const CheckFindings& f, int healthy_checks_needed, double max
   h.up = f.up;
   h.read_only = f.read_only;
   h.replication_running = f.replication_running;
+  h.caught_up_with_down_primary = f.caught_up_with_down_primary;
   h.lag_seconds = f.lag_seconds;
   if (h.role == BackendRole::kPrimary) {
     h.usable_for_reads = false;
@@ -106,7 +108,7 @@ void ApplyFindings(const CheckFindings& f, int healthy_checks_needed, double max
   if (problem.empty()) {
     if (!f.up) {
       problem = "down";
-    } else if (!f.replication_running) {
+    } else if (!f.replication_running && !f.caught_up_with_down_primary) {
       problem = "replication is not running";
     } else if (f.lag_seconds < 0) {
       problem = "replication lag unknown";
@@ -356,6 +358,7 @@ awaitable<CheckFindings> BackendMonitor::Probe(Target& t) {
     const std::string why(status->Value(0, "Last_IO_Error").value_or(""));
     f.error = absl::StrCat("replica IO thread ", io_running == "No" ? "stopped" : io_running,
                            why.empty() ? "" : ": ", why);
+    co_await CheckCaughtUpWithDownPrimary(t, deadline, f);
     co_return f;
   }
 
@@ -364,6 +367,7 @@ awaitable<CheckFindings> BackendMonitor::Probe(Target& t) {
     double lag = 0;
     if (!behind || !absl::SimpleAtod(Sv(*behind), &lag)) {
       f.error = "replication lag unknown (Seconds_Behind_Master is NULL)";
+      co_await CheckCaughtUpWithDownPrimary(t, deadline, f);
       co_return f;
     }
     f.lag_seconds = lag;
@@ -428,6 +432,24 @@ awaitable<std::optional<GtidPosition>> BackendMonitor::ReadGtidPosition(
   co_return ParseGtidPosition(*result->rows[0][0]);
 }
 
+awaitable<void> BackendMonitor::CheckCaughtUpWithDownPrimary(Target& t,
+                                                              Clock::time_point deadline,
+                                                              CheckFindings& f) {
+  const BackendHealth& primary = targets_.front().health;
+  if (!shared_.config.heartbeat_table.empty() || primary.checked_at_ns == 0 || primary.up) {
+    co_return;
+  }
+  const auto applied = co_await ReadGtidPosition(t, "@@global.gtid_slave_pos", deadline);
+  if (!applied || applied->empty()) co_return;
+  // Exactly caught up, not "behind by little": a replica with a backlog it
+  // cannot fetch is behind by an amount nobody can bound.
+  const auto behind = primary_gtids_.LagAtLeast(*applied, Clock::now());
+  if (!behind || *behind > 0) co_return;
+  f.caught_up_with_down_primary = true;
+  f.lag_seconds = 0;
+  f.error.clear();
+}
+
 void BackendMonitor::LogTransition(Target& t) {
   const BackendHealth& h = t.health;
   std::string key = StateKey(h);
@@ -445,7 +467,10 @@ void BackendMonitor::LogTransition(Target& t) {
     }
     return;
   }
-  if (h.usable_for_reads) {
+  if (h.usable_for_reads && h.caught_up_with_down_primary) {
+    LogWarn(absl::StrCat(who, ": usable for reads while the primary is down: it applied every "
+                              "transaction the primary was last seen to have"));
+  } else if (h.usable_for_reads) {
     LogInfo(absl::StrCat(who, ": usable for reads (lag ", FormatSeconds(h.lag_seconds), "s)"));
   } else if (h.replication_running && h.up && h.last_error.starts_with("healthy for")) {
     LogInfo(absl::StrCat(who, ": not usable for reads yet: ", h.last_error));

@@ -46,6 +46,9 @@ struct CheckFindings {
   bool up = false;
   bool read_only = false;
   bool replication_running = false;
+  // Replica: replication is not running because the primary is down, and
+  // the replica applied every GTID the primary was last seen to have.
+  bool caught_up_with_down_primary = false;
   double lag_seconds = -1;  // -1 unknown
   std::string error;        // why the check is not good; empty when it is
 };
@@ -89,6 +92,12 @@ class BackendMonitor {
   // A MariaDB GTID position variable of t's server; nullopt if unavailable.
   awaitable<std::optional<GtidPosition>> ReadGtidPosition(Target& t, std::string_view variable,
                                                           Clock::time_point deadline);
+  // A replica that does not replicate (IO thread not running, or lag NULL)
+  // still serves reads while the primary is down if it applied every GTID
+  // the primary was last seen to have: nothing newer can be written then.
+  // Clears f.error in that case. MariaDB GTIDs only (not with a heartbeat).
+  awaitable<void> CheckCaughtUpWithDownPrimary(Target& t, Clock::time_point deadline,
+                                               CheckFindings& f);
   void LogTransition(Target& t);
   void CloseConnections();
 

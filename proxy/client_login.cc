@@ -125,7 +125,7 @@ awaitable<bool> ClientSession::Login() {
   schema_ = state_.schema();
   // The primary connection is taken now, so that an unknown database or a
   // backend that refuses the login reaches the client as the server said it.
-  const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, seq);
+  const SlotOutcome ready = co_await ReadyLoginSlot(seq);
   if (ready != SlotOutcome::kReady) {
     co_await FlushQueued();
     co_return failed(LoginFailure::kBackend);

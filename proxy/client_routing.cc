@@ -62,6 +62,7 @@ int ClientSession::ChooseSlot(bool statement) {
   f.last_statement_on_replica = statement && last_slot_ == kReplicaSlot &&
                                 held_[kReplicaSlot].conn &&
                                 worker_.replicas.Usable(health, replica_backend_);
+  f.primary_down = PrimaryDown();
   route_ = PlanRoute(f);
   if (statement) worker_.recorder.metrics().Routed(route_);
   return route_.replica ? kReplicaSlot : kPrimarySlot;
@@ -112,6 +113,29 @@ awaitable<SlotOutcome> ClientSession::ReadySlot(int slot, uint8_t error_seq) {
   }
   const SlotOutcome synced = co_await SyncSlot(slot, error_seq);
   co_return synced;
+}
+
+awaitable<SlotOutcome> ClientSession::ReadyLoginSlot(uint8_t error_seq) {
+  const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, error_seq);
+  const Config& config = worker_.shared.config;
+  if (ready != SlotOutcome::kErrorQueued || queued_error_code_ != errc::kBackendUnreachable ||
+      !config.read_write_split || config.replicas.empty() ||
+      !worker_.replicas.AnyUsable(worker_.health.get())) {
+    co_return ready;
+  }
+  const SlotOutcome on_replica = co_await ReadySlot(kReplicaSlot, error_seq);
+  if (on_replica != SlotOutcome::kReady) co_return ready;  // the primary's ERR is queued
+  queued_.clear();
+  LogWarn(absl::StrCat("client ", Describe(), ": primary unreachable; login checked on replica ",
+                       SlotName(kReplicaSlot), " (reads work, writes fail until it is back)"));
+  co_return SlotOutcome::kReady;
+}
+
+bool ClientSession::PrimaryDown() const {
+  const HealthSnapshot* health = worker_.health.get();
+  if (health == nullptr || health->backends.empty()) return false;
+  const BackendHealth& primary = health->backends.front();
+  return primary.checked_at_ns != 0 && !primary.up;
 }
 
 awaitable<bool> ClientSession::AcquireSlot(int slot, uint8_t error_seq) {
@@ -235,7 +259,7 @@ awaitable<bool> ClientSession::WaitForCausalRead() {
     // SHOW rather than SELECT: Com_select on the primary keeps counting
     // only the application's reads.
     const std::string_view sql = "SHOW SESSION VARIABLES LIKE 'last_gtid'";
-    std::optional<std::string> gtid = co_await AskPrimary(sql, 1);
+    std::optional<std::string> gtid = co_await AskBackend(kPrimarySlot, sql, 1);
     if (gtid && !gtid->empty()) last_gtid_ = std::move(*gtid);
   }
   gtid_stale_ = false;

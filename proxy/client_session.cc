@@ -199,7 +199,13 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
       co_return true;
     }
   }
-  const int slot = ChooseSlot(is_statement);
+  int slot = ChooseSlot(is_statement);
+  if (info.command == Command::kPing && slot == kPrimarySlot && PrimaryDown() &&
+      SessionSurvivesReconnect() && worker_.replicas.AnyUsable(worker_.health.get()) &&
+      worker_.shared.config.read_write_split) {
+    // The session reads on through the outage; its ping says so.
+    slot = kReplicaSlot;
+  }
   co_return co_await SendAndRelay(packet, info, slot, seq, reply_seq, is_statement);
 }
 
@@ -355,8 +361,9 @@ void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan pa
   if (s.status_known) {
     const bool in_trans = (s.status_flags & protocol::status::kInTrans) != 0;
     dialect_.no_backslash_escapes = (s.status_flags & protocol::status::kNoBackslashEscapes) != 0;
-    if (slot == kPrimarySlot) {
-      last_status_ = s.status_flags;
+    if (slot == kPrimarySlot || route_.reason == RouteReason::kPrimaryDown) {
+      // A session setting the replica ran for the primary counts as the primary's.
+      if (slot == kPrimarySlot) last_status_ = s.status_flags;
       const bool autocommit = (s.status_flags & protocol::status::kAutocommit) != 0;
       if (autocommit != state_.autocommit()) state_.SetAutocommit(autocommit);
       held.applied.autocommit = autocommit ? 1 : 0;
@@ -419,17 +426,17 @@ void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan pa
   schema_ = state_.schema();
 }
 
-awaitable<std::optional<std::string>> ClientSession::AskPrimary(std::string_view sql,
+awaitable<std::optional<std::string>> ClientSession::AskBackend(int slot, std::string_view sql,
                                                                  size_t column) {
-  HeldBackend& primary = held_[kPrimarySlot];
-  if (!primary.conn) co_return std::nullopt;
+  HeldBackend& held = held_[slot];
+  if (!held.conn) co_return std::nullopt;
   absl::StatusOr<QueryResult> r = co_await RunSimpleQuery(
-      *primary.conn, sql,
+      *held.conn, sql,
       std::chrono::duration_cast<std::chrono::milliseconds>(timeouts_.backend_read));
   if (!r.ok()) {
-    LogWarn(absl::StrCat("client ", Describe(), ": ", protocol::Sv(sql), " on the primary failed: ",
-                         r.status().ToString()));
-    primary.conn->MarkBroken();
+    LogWarn(absl::StrCat("client ", Describe(), ": ", protocol::Sv(sql), " on ", SlotName(slot),
+                         " failed: ", r.status().ToString()));
+    held.conn->MarkBroken();
     co_return std::nullopt;
   }
   std::string value;
@@ -442,7 +449,9 @@ awaitable<std::optional<std::string>> ClientSession::AskPrimary(std::string_view
 awaitable<void> ClientSession::LearnSqlMode() {
   sql_mode_unknown_ = false;
   const std::string_view sql = "SELECT @@SESSION.sql_mode";
-  std::optional<std::string> mode = co_await AskPrimary(sql);
+  // Where the SET ran: the replica while the primary is down.
+  const int slot = route_.reason == RouteReason::kPrimaryDown ? kReplicaSlot : kPrimarySlot;
+  std::optional<std::string> mode = co_await AskBackend(slot, sql);
   // The server lists combination modes (ANSI) expanded, ANSI_QUOTES included.
   if (mode) dialect_.ansi_quotes = absl::StrContains(*mode, "ANSI_QUOTES");
 }
@@ -450,7 +459,7 @@ awaitable<void> ClientSession::LearnSqlMode() {
 awaitable<void> ClientSession::LearnSchema() {
   schema_unknown_ = false;
   const std::string_view sql = "SELECT DATABASE()";
-  std::optional<std::string> schema = co_await AskPrimary(sql);
+  std::optional<std::string> schema = co_await AskBackend(kPrimarySlot, sql);
   if (!schema) co_return;
   state_.SetSchema(*schema);
   held_[kPrimarySlot].applied.schema = *schema;
@@ -459,7 +468,7 @@ awaitable<void> ClientSession::LearnSchema() {
 
 void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
   const analyzer::Classification& c = classification_;
-  if (slot != kPrimarySlot) return;
+  if (slot != kPrimarySlot && route_.reason != RouteReason::kPrimaryDown) return;
   // Writes, DDL, locking reads and anything not understood count as a
   // write for the read-after-write window (an error may have written too).
   // Inside a transaction the write becomes visible at COMMIT, so that is
@@ -541,7 +550,7 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
                      ? PinReason::kUserVariable
                      : PinReason::kSessionHistory);
       }
-      state_.MarkSynced(&held_[kPrimarySlot].applied, state_.autocommit());
+      state_.MarkSynced(&held_[slot].applied, state_.autocommit());
     }
   }
   Pin(pins);

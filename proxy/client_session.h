@@ -107,9 +107,11 @@ class ClientSession {
   void AfterStatement(int slot, bool ok, std::string_view text);
   awaitable<void> LearnSchema();
   awaitable<void> LearnSqlMode();
-  // Column `column` of the first row of the primary's answer (NULL or no
-  // row: ""); nullopt when it failed, and then the connection is not reused.
-  awaitable<std::optional<std::string>> AskPrimary(std::string_view sql, size_t column = 0);
+  // Column `column` of the first row of the answer of `slot`'s connection
+  // (NULL or no row: ""); nullopt when it failed, and then the connection
+  // is not reused.
+  awaitable<std::optional<std::string>> AskBackend(int slot, std::string_view sql,
+                                                   size_t column = 0);
   // Fingerprint and classification of the statement a command runs; false for other commands.
   bool IdentifyStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet);
   void RecordStatement(const protocol::CommandInfo& info, protocol::ByteSpan packet,
@@ -142,6 +144,12 @@ class ClientSession {
   int ChooseSlot(bool statement);
   // Makes sure `slot` holds a connection in line with the session state.
   awaitable<SlotOutcome> ReadySlot(int slot, uint8_t error_seq);
+  // ReadySlot(kPrimarySlot) for a login; while the primary cannot be
+  // reached, a usable replica checks the login and database instead, so
+  // that reads go on through a primary outage.
+  awaitable<SlotOutcome> ReadyLoginSlot(uint8_t error_seq);
+  // The monitor's last check of the primary failed.
+  bool PrimaryDown() const;
   // False on failure; for the primary the client's ERR is then queued.
   awaitable<bool> AcquireSlot(int slot, uint8_t error_seq);
   awaitable<SlotOutcome> SyncSlot(int slot, uint8_t error_seq);

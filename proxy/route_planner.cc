@@ -190,8 +190,27 @@ std::string_view RouteReasonName(RouteReason r) {
     case RouteReason::kSplitOff: return "split_off";
     case RouteReason::kCommand: return "command";
     case RouteReason::kFollowsLastStatement: return "follows_last_statement";
+    case RouteReason::kPrimaryDown: return "primary_down";
   }
   return "unknown";
+}
+
+bool IsReplayableSet(const analyzer::Classification& c, std::string_view fingerprint) {
+  using analyzer::SessionChange;
+  const analyzer::SessionChanges replayable{
+      SessionChange::kSetNames, SessionChange::kSetCharacterSet,
+      SessionChange::kSetSessionVariable, SessionChange::kSetTransaction,
+      SessionChange::kSetAutocommit, SessionChange::kSetUserVariable};
+  if (c.statement_class != StatementClass::kSessionState || c.session_changes.empty()) {
+    return false;
+  }
+  for (int i = 0; i < analyzer::kSessionChangeCount; ++i) {
+    if (c.session_changes.Has(SessionChange(i)) && !replayable.Has(SessionChange(i))) return false;
+  }
+  if (c.session_changes.Has(SessionChange::kSetUserVariable) && !ReplaysUserVariables(c)) {
+    return false;
+  }
+  return PinsAfter(c).empty() && fingerprint.find("sql_log_bin") == std::string_view::npos;
 }
 
 RouteChoice PlanRoute(const RouteFacts& f) {
@@ -211,6 +230,10 @@ RouteChoice PlanRoute(const RouteFacts& f) {
   if (f.hint == RouteHint::kPrimary) return {false, RouteReason::kHintPrimary};
   if (!f.split_enabled) return {false, RouteReason::kSplitOff};
   if (f.in_transaction) return {false, RouteReason::kTransaction};
+  // Before the autocommit rule: SET autocommit = 1 must get through too.
+  if (f.primary_down && f.replica_usable && !f.pinned && IsReplayableSet(c, f.fingerprint)) {
+    return {true, RouteReason::kPrimaryDown};
+  }
   if (!f.autocommit) return {false, RouteReason::kAutocommitOff};
   // Facts about the previous statement live on the connection that ran it.
   if (FollowsLastStatementToReplica(c, f)) return {true, RouteReason::kFollowsLastStatement};

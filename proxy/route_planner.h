@@ -63,8 +63,9 @@ enum class RouteReason : uint8_t {
   kSplitOff,             // --read-write-split off, or no replica configured
   kCommand,              // a command that only the primary serves (cursor fetch, long data, ...)
   kFollowsLastStatement,  // SHOW WARNINGS, ROW_COUNT(), FOUND_ROWS(): where the last statement ran
+  kPrimaryDown,  // a session setting while the primary is down: the replica checks and keeps it
 };
-inline constexpr int kRouteReasonCount = int(RouteReason::kFollowsLastStatement) + 1;
+inline constexpr int kRouteReasonCount = int(RouteReason::kPrimaryDown) + 1;
 std::string_view RouteReasonName(RouteReason r);
 
 struct RouteFacts {
@@ -79,6 +80,7 @@ struct RouteFacts {
   bool recent_write = false;
   bool replica_usable = false;           // at least one replica may take reads
   bool last_statement_on_replica = false;  // and that replica connection is still held
+  bool primary_down = false;             // the monitor's last check of the primary failed
   std::string_view fingerprint;  // of the statement (lower case)
 };
 
@@ -93,6 +95,13 @@ struct RouteChoice {
 };
 
 RouteChoice PlanRoute(const RouteFacts& facts);
+
+// A statement that only changes session settings the proxy records and
+// replays on every connection (SET NAMES, SET of session variables, SET
+// SESSION TRANSACTION, autocommit, constant user variables), and nothing
+// else: while the primary is down a replica can run it, and the primary
+// gets it replayed once it is back. Not sql_log_bin: that one pins.
+bool IsReplayableSet(const analyzer::Classification& c, std::string_view fingerprint);
 
 // Statements that commit an open transaction implicitly (BEGIN, START
 // TRANSACTION READ WRITE, XA, DDL, LOCK TABLES): sent to the primary while a

@@ -1,5 +1,9 @@
 """The primary stopped and started again under an open client session.
 
+With a replica (the last test): a replica that applied everything the
+primary was last seen to have keeps serving reads through the outage, to
+open sessions and to new logins, while writes get the primary's ERR.
+
 Through the proxy: while the primary is down, a statement gets an ERR naming
 the backend (2003, "Can't connect to MySQL server on '127.0.0.1:PORT' ..."
 when it cannot be reached; the statement that was running when the backend
@@ -16,6 +20,8 @@ import pytest
 from conftest import DIRECT
 from qladmin import admin_json, scrape, value
 from qlhelpers import mysqldb_connect, pymysql_connect
+from qlservers import (backends, connect, global_status, q, routed_proxy,
+                       wait_replica_caught_up, wait_replica_usable)
 
 RECOVERY_TIMEOUT = 30
 
@@ -165,3 +171,85 @@ def test_new_connections_while_primary_down(lab, proxy, primary_restarted):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def _wait_replica_state(proc, timeout: float, **want):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = [b for b in backends(proc.admin_port) if b.get("role") == "replica"]
+        if last and all(all(b.get(k) == v for k, v in want.items()) for b in last):
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"replica never showed {want} within {timeout}s: {last}")
+
+
+@pytest.mark.slow
+def test_caught_up_replica_serves_reads_while_primary_is_down(lab, start_proxy,
+                                                              primary_restarted):
+    ep, proc = routed_proxy(start_proxy, ["--read-after-write-window", "0"])
+    setup = connect(ep)
+    q(setup, "CREATE TABLE IF NOT EXISTS app.outage_reads (id INT PRIMARY KEY, v VARCHAR(20))")
+    q(setup, "REPLACE INTO app.outage_reads VALUES (1, 'before')")
+    q(setup, "DELETE FROM app.outage_reads WHERE id > 1")
+    setup.close()
+    wait_replica_caught_up(lab)
+    read = "SELECT v FROM app.outage_reads ORDER BY id"
+    open_session = connect(ep)
+    assert q(open_session, read) == (("before",),)
+    try:
+        lab.stop_primary()
+        replica = _wait_replica_state(proc, 30, usable_for_reads=True, replication_running=False)
+        assert replica[0]["caught_up_with_down_primary"] is True, replica
+        selects_before = global_status(lab, "replica", ["Com_select"])["Com_select"]
+
+        # The open session reads on, from the replica.
+        assert q(open_session, read) == (("before",),)
+        # A new login works (checked on the replica), reads and pings.
+        fresh = connect(ep)
+        assert q(fresh, read) == (("before",),)
+        fresh.ping(reconnect=False)
+        assert global_status(lab, "replica", ["Com_select"])["Com_select"] - selects_before >= 2
+        # A write gets the primary's ERR, and the session goes on reading.
+        with pytest.raises(pymysql.err.OperationalError) as ei:
+            q(fresh, "INSERT INTO app.outage_reads VALUES (2, 'during')")
+        _check_error(ei.value, lab)
+        assert q(fresh, read) == (("before",),)
+        assert "primary unreachable; login checked on replica" in proc.log_tail(200)
+        fresh.close()
+        # Django's connection set-up: MySQLdb turns autocommit off, Django
+        # turns it on again and sets the isolation level; then it reads.
+        django_like = mysqldb_connect(ep)
+        django_like.autocommit(True)
+        cur = django_like.cursor()
+        cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        cur.execute(read)
+        assert cur.fetchall() == (("before",),)
+        cur.execute("SELECT @@session.tx_isolation")
+        assert cur.fetchall() == (("READ-COMMITTED",),)
+    finally:
+        lab.start_primary()
+
+    # Replication resumes; writes work again, and the replica gets them.
+    _wait_replica_state(proc, 60, caught_up_with_down_primary=False, replication_running=True)
+    wait_replica_usable(proc)
+    deadline = time.monotonic() + RECOVERY_TIMEOUT
+    while True:
+        try:
+            q(open_session, "INSERT INTO app.outage_reads VALUES (2, 'after')")
+            break
+        except pymysql.err.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    wait_replica_caught_up(lab)
+    assert q(open_session, read) == (("before",), ("after",))
+    # The setting made during the outage reaches the primary too.
+    cur.execute("BEGIN")
+    cur.execute("SELECT @@session.tx_isolation, @@hostname, @@port")
+    isolation, _, port = cur.fetchall()[0]
+    cur.execute("COMMIT")
+    assert (isolation, port) == ("READ-COMMITTED", lab.primary.port)
+    django_like.close()
+    q(open_session, "DROP TABLE app.outage_reads")
+    open_session.close()

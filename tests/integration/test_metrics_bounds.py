@@ -44,7 +44,7 @@ PIN_REASONS = ("temporary_table", "user_lock", "lock_tables", "prepared_statemen
 ROUTE_REASONS = ("read", "not_a_read", "transaction", "autocommit_off", "read_only_transaction",
                  "pinned", "recent_write", "hint_primary", "hint_replica", "rule_primary",
                  "rule_replica", "no_usable_replica", "split_off", "command",
-                 "follows_last_statement")
+                 "follows_last_statement", "primary_down")
 CAUSAL_OUTCOMES = ("replica", "timeout", "no_gtid", "error")
 LOGIN_FAILURES = ("access_denied", "handshake", "backend")
 N1_KINDS = ("n_plus_one", "duplicate", "repeated_cycle", "write_loop", "too_many_statements")

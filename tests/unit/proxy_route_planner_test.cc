@@ -32,6 +32,7 @@ struct Case {
   bool recent_write = false;
   bool replica_usable = true;
   bool last_on_replica = false;
+  bool primary_down = false;
   bool want_replica = false;
   RouteReason want = RouteReason::kNotARead;
 };
@@ -53,6 +54,7 @@ RouteChoice Plan(const Case& k, analyzer::Classification* storage) {
   f.recent_write = k.recent_write;
   f.replica_usable = k.replica_usable;
   f.last_statement_on_replica = k.last_on_replica;
+  f.primary_down = k.primary_down;
   // Fingerprints are lower case; these statements have no literals to mask.
   static thread_local std::string fingerprint;
   fingerprint = k.sql ? std::string(k.sql) : std::string();
@@ -246,6 +248,40 @@ TEST(RoutePlanner, TransactionAndAutocommit) {
        .autocommit = false, .want = RouteReason::kAutocommitOff},
       {.label = "autocommit off beats follows-last", .sql = "SELECT FOUND_ROWS()",
        .autocommit = false, .last_on_replica = true, .want = RouteReason::kAutocommitOff},
+  });
+}
+
+TEST(RoutePlanner, SessionSettingsGoToTheReplicaWhileThePrimaryIsDown) {
+  RunCases({
+      {.label = "SET NAMES", .sql = "SET NAMES utf8mb4", .primary_down = true,
+       .want_replica = true, .want = RouteReason::kPrimaryDown},
+      {.label = "autocommit on while off", .sql = "SET autocommit=1", .autocommit = false,
+       .primary_down = true, .want_replica = true, .want = RouteReason::kPrimaryDown},
+      {.label = "isolation level", .sql = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+       .primary_down = true, .want_replica = true, .want = RouteReason::kPrimaryDown},
+      {.label = "session variable", .sql = "SET SESSION wait_timeout = 100",
+       .primary_down = true, .want_replica = true, .want = RouteReason::kPrimaryDown},
+      {.label = "constant user variable", .sql = "SET @a = 5", .primary_down = true,
+       .want_replica = true, .want = RouteReason::kPrimaryDown},
+      {.label = "primary up", .sql = "SET NAMES utf8mb4", .want = RouteReason::kNotARead},
+      {.label = "no usable replica", .sql = "SET NAMES utf8mb4", .replica_usable = false,
+       .primary_down = true, .want = RouteReason::kNotARead},
+      {.label = "computed user variable pins", .sql = "SET @a = NOW()", .primary_down = true,
+       .want = RouteReason::kNotARead},
+      {.label = "sql_log_bin pins", .sql = "SET sql_log_bin = 0", .primary_down = true,
+       .want = RouteReason::kNotARead},
+      {.label = "pinned session", .sql = "SET NAMES utf8mb4", .pinned = true,
+       .primary_down = true, .want = RouteReason::kNotARead},
+      {.label = "inside a transaction", .sql = "SET NAMES utf8mb4", .in_transaction = true,
+       .primary_down = true, .want = RouteReason::kTransaction},
+      {.label = "split off", .sql = "SET NAMES utf8mb4", .split = false, .primary_down = true,
+       .want = RouteReason::kSplitOff},
+      {.label = "a write stays", .sql = "INSERT INTO t VALUES (1)", .primary_down = true,
+       .want = RouteReason::kNotARead},
+      {.label = "USE stays (the schema is learned on the primary)", .sql = "USE app",
+       .primary_down = true, .want = RouteReason::kNotARead},
+      {.label = "reads still read", .sql = "SELECT 1", .primary_down = true,
+       .want_replica = true, .want = RouteReason::kReplicaRead},
   });
 }
 
@@ -512,6 +548,7 @@ TEST(RoutePlanner, ReasonNames) {
   EXPECT_EQ(RouteReasonName(RouteReason::kSplitOff), "split_off");
   EXPECT_EQ(RouteReasonName(RouteReason::kCommand), "command");
   EXPECT_EQ(RouteReasonName(RouteReason::kFollowsLastStatement), "follows_last_statement");
+  EXPECT_EQ(RouteReasonName(RouteReason::kPrimaryDown), "primary_down");
   EXPECT_EQ(RouteReasonName(RouteReason(200)), "unknown");
 
   std::set<std::string_view> pin_names;
