@@ -111,6 +111,9 @@ awaitable<void> AdminServer::Accept() {
 awaitable<AdminServer::Reply> AdminServer::Route(std::string_view path, std::string_view query) {
   if (path == "/healthz") co_return Text(200, "ok\n");
   if (path == "/readyz") {
+    if (draining_.load(std::memory_order_relaxed)) {
+      co_return Text(503, "not ready: shutting down (draining client sessions)\n");
+    }
     BackendStatus primary = co_await prober_.Primary();
     if (primary.up) {
       co_return Text(200, absl::StrCat("ready: primary ", primary.name, " is up\n"));

@@ -12,6 +12,7 @@
 //   /api/sessions   live client sessions, JSON
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,6 +39,9 @@ class AdminServer {
   // Binds the admin address and starts serving on its own thread.
   absl::Status Start();
   void Stop();
+  // Any thread: from now on /readyz answers 503 "draining", so that load
+  // balancers send new clients elsewhere during the shutdown drain.
+  void StartDraining() { draining_.store(true, std::memory_order_relaxed); }
 
   struct Reply {
     unsigned status = 200;
@@ -59,6 +63,7 @@ class AdminServer {
   std::function<HealthSnapshotPtr()> health_;
   AdminMetrics metrics_;  // touched by the admin thread only
   DigestSeriesLedger digest_ledger_;  // likewise
+  std::atomic<bool> draining_{false};
   asio::io_context io_{1};
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::thread thread_;

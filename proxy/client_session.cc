@@ -111,10 +111,23 @@ bool ClientSession::SessionSurvivesReconnect() const {
   return lost.empty();
 }
 
+void ClientSession::OnDrain() {
+  if (waiting_for_command_ && !InTransaction()) client_->Close();
+}
+
 awaitable<bool> ClientSession::ServeCommand() {
   serving_slot_ = -1;
+  if (worker_.draining && !InTransaction()) {
+    // Shutting down: the client finds the connection closed, as after a
+    // server restart, between two commands rather than in the middle of one.
+    LogDebug(absl::StrCat("client ", Describe(), ": closed by the shutdown drain"));
+    co_return false;
+  }
   client_->SetTimeout(timeouts_.client_read);
-  if (error_code ec = co_await client_->ReadPacket(reader_); ec) {
+  waiting_for_command_ = true;
+  error_code read_ec = co_await client_->ReadPacket(reader_);
+  waiting_for_command_ = false;
+  if (error_code ec = read_ec; ec) {
     if (ec == asio::error::invalid_argument) {
       LogWarn(absl::StrCat("client ", Describe(), ": ", reader_.error().message()));
       if (reader_.error().code() == absl::StatusCode::kResourceExhausted) {

@@ -72,6 +72,10 @@ class ClientSession {
   // of `killer_user` (client_kill.cc): where its statement runs, if one
   // does; unless `query_only`, closes this session's client connection.
   KillLookup OnKill(const std::string& killer_user, bool query_only);
+  // On this session's thread, when the shutdown drain starts: a session
+  // waiting for its next command outside a transaction is closed now; the
+  // others end after their command, or after COMMIT / ROLLBACK.
+  void OnDrain();
   // For /api/sessions: during a command, the connection serving it (null
   // while none is chosen or connected yet); between commands, the one the
   // last statement ran on (null if no longer held).
@@ -129,6 +133,10 @@ class ClientSession {
                        const analyzer::StatementRecord& record);
   void ResetNPlusOne();
   bool SessionSurvivesReconnect() const;
+  // A transaction is open, on the primary or (READ ONLY) on a replica.
+  bool InTransaction() const {
+    return (last_status_ & protocol::status::kInTrans) != 0 || transaction_on_replica_;
+  }
   // An OK of the proxy's own; the flags default to a fresh session's.
   awaitable<error_code> SendOk(uint8_t seq, uint16_t status_flags = protocol::status::kAutocommit);
 
@@ -205,6 +213,7 @@ class ClientSession {
   SessionState state_;
   uint16_t last_status_ = protocol::status::kAutocommit;  // from the primary
   bool transaction_on_replica_ = false;
+  bool waiting_for_command_ = false;  // in ServeCommand's read of the next command
   PinReasons pins_;
   Clock::time_point last_write_;
   bool wrote_ = false;

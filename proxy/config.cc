@@ -130,6 +130,10 @@ std::vector<OptionSpec> BuildOptions() {
                       &Config::client_idle_timeout_s));
   o.push_back(Seconds("handshake-timeout", "limit for a client handshake and login",
                       &Config::handshake_timeout_s));
+  o.push_back(SecondsOrZero("shutdown-timeout",
+                            "on SIGTERM/SIGINT, how long sessions may finish their statement or "
+                            "transaction; 0 = close them at once",
+                            &Config::shutdown_timeout_s));
   o.push_back(Choice("log-level", "debug|info|warn|error", "least severe log messages written",
                      &Config::log_level));
   o.push_back(Choice("log-format", "text|json", "log line format", &Config::log_format));

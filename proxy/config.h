@@ -71,6 +71,7 @@ struct Config {
   double backend_read_timeout_s = 3600;       // a backend response may not stall longer than this
   double client_idle_timeout_s = 28800;       // like wait_timeout
   double handshake_timeout_s = 10;            // client handshake/auth
+  double shutdown_timeout_s = 10;             // SIGTERM: sessions may finish this long; 0 = none
   std::string log_level = "info";             // debug|info|warn|error
   std::string log_format = "text";            // text|json
   bool log_literals = false;                  // statement text with literals may reach logs

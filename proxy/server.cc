@@ -208,6 +208,53 @@ awaitable<void> Server::Accept(Worker& worker, tcp::acceptor& acceptor) {
   }
 }
 
+size_t Server::LiveSessions() const {
+  size_t n = 0;
+  for (const auto& w : workers_) n += w->context.sessions.live();
+  return n;
+}
+
+void Server::Drain(asio::io_context& signal_io, asio::signal_set& signals,
+                   std::function<void(const error_code&, int)>& on_signal, int& received) {
+  const double timeout_s = shared_.config.shutdown_timeout_s;
+  LogInfo(absl::StrCat("signal ", received, ": draining: no new clients; ", LiveSessions(),
+                       " sessions may finish their statement or transaction for up to ",
+                       timeout_s, "s (send the signal again to stop at once)"));
+  for (auto& w : workers_) {
+    asio::post(w->io, [worker = w.get()] {
+      error_code ignored;
+      worker->acceptor->close(ignored);
+      worker->context.draining = true;
+      // Collected first: closing a session's socket must not change the
+      // registry under the loop (it does not today: the session ends later).
+      std::vector<ClientSession*> sessions;
+      for (const auto& [id, entry] : worker->context.sessions.entries()) {
+        sessions.push_back(entry.refs.session);
+      }
+      for (ClientSession* s : sessions) s->OnDrain();
+    });
+  }
+  const int first = received;
+  received = 0;
+  signals.async_wait(on_signal);  // a second SIGTERM/SIGINT sets `received` again
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(int64_t(timeout_s * 1000));
+  size_t live = LiveSessions();
+  while (live > 0 && received == 0 && std::chrono::steady_clock::now() < deadline) {
+    signal_io.restart();
+    signal_io.run_for(std::chrono::milliseconds(50));
+    live = LiveSessions();
+  }
+  signals.cancel();
+  if (live == 0) {
+    LogInfo("drained: every client session ended");
+  } else {
+    LogWarn(absl::StrCat(received != 0 ? "signal again" : "shutdown timeout", ": closing ", live,
+                         " client sessions still open"));
+  }
+  received = first;
+}
+
 absl::Status Server::Run() {
   if (absl::Status s = Prepare(); !s.ok()) return s;
   // Before any thread starts: SIGTERM during start-up is a clean shutdown.
@@ -263,6 +310,10 @@ absl::Status Server::Run() {
   };
   signals.async_wait(on_signal);
   signal_io.run();
+  if (shared_.config.shutdown_timeout_s > 0) {
+    admin.StartDraining();
+    Drain(signal_io, signals, on_signal, received);
+  }
   LogInfo(absl::StrCat("signal ", received, ": shutting down"));
   // The admin thread reads the workers: it stops first.
   admin.Stop();

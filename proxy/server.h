@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -27,6 +28,13 @@ class Server {
 
   absl::Status Prepare();
   awaitable<void> Accept(Worker& worker, tcp::acceptor& acceptor);
+  // Shutdown drain after the first SIGTERM/SIGINT: stops accepting, ends
+  // idle sessions and lets the others finish their statement or
+  // transaction, until none is left, --shutdown-timeout passed or another
+  // signal came (handled by `on_signal`, which sets `received`).
+  void Drain(asio::io_context& signal_io, asio::signal_set& signals,
+             std::function<void(const error_code&, int)>& on_signal, int& received);
+  size_t LiveSessions() const;  // any thread
 
   SharedState shared_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -7,6 +7,7 @@
 // io_context (admin_api_collect.h).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -91,8 +92,15 @@ class SessionRegistry {
     Entry& e = entries_[id];
     e.refs = refs;
     e.connected_ns = WallNs();
+    live_.store(entries_.size(), std::memory_order_relaxed);
   }
-  void Unregister(uint32_t id) { entries_.erase(id); }
+  void Unregister(uint32_t id) {
+    entries_.erase(id);
+    live_.store(entries_.size(), std::memory_order_relaxed);
+  }
+  // Any thread: how many sessions are registered (the shutdown drain waits
+  // for 0 from the main thread).
+  size_t live() const { return live_.load(std::memory_order_relaxed); }
 
   // Marks a session busy from construction to destruction: a named local in
   // the coroutine that serves one command.
@@ -130,6 +138,7 @@ class SessionRegistry {
   }
 
   absl::flat_hash_map<uint32_t, Entry> entries_;
+  std::atomic<size_t> live_{0};
 };
 
 struct WorkerContext {
@@ -161,6 +170,8 @@ struct WorkerContext {
   // findings (the sessions own their detectors).
   NPlusOneSink n_plus_one;
   SessionRegistry sessions;
+  // Shutdown drain: no session starts another command outside a transaction.
+  bool draining = false;
   // The backend monitor's latest view (posted to this worker's io_context
   // after every round); null until the first round.
   HealthSnapshotPtr health;

@@ -207,7 +207,13 @@ class ProxyProcess:
         if self.proc.poll() is None:
             try:
                 self.proc.send_signal(signal.SIGTERM)
-                self.proc.wait(timeout)
+                try:
+                    # The drain waits for open transactions (--shutdown-timeout);
+                    # a second signal ends it.
+                    self.proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    self.proc.send_signal(signal.SIGTERM)
+                    self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
