@@ -176,8 +176,8 @@ def test_backends_shape(api_proxy, lab):
     assert [b["role"] for b in backends] == ["primary", "replica"]
     keys = {"name", "host", "port", "role", "up", "checked_at", "probe_seconds", "error",
             "error_code", "version", "connections", "connect_failures", "read_only", "lag_seconds",
-            "address", "weight", "usable_for_reads", "replication_running", "last_error",
-            "checks_failed", "idle_connections"}
+            "address", "weight", "usable_for_reads", "replication_running",
+            "caught_up_with_down_primary", "last_error", "checks_failed", "idle_connections"}
     for b in backends:
         assert set(b) == keys, set(b) ^ keys
         assert b["up"] is True and b["error"] is None and b["error_code"] is None

@@ -53,6 +53,7 @@ DASHBOARD_MUST_USE = {
     "querylens_backend_usable_for_reads", "querylens_n_plus_one_findings_total",
     "querylens_n_plus_one_seconds_total", "querylens_slow_log_entries_total",
     "querylens_slow_log_dropped_total", "querylens_build_info",
+    "querylens_client_login_failures_total",
 }
 ALERTS_MUST_HAVE = {
     "QuerylensDown", "QuerylensAbsent", "QuerylensPrimaryDown", "QuerylensReplicaDown",

@@ -99,12 +99,18 @@ def test_sigterm_lets_running_statements_and_transactions_finish(lab, start_prox
             pass
 
 
-def test_shutdown_timeout_cuts_off_an_open_transaction(lab, start_proxy, drain_table):
-    ep, proc = start_proxy(["--shutdown-timeout", "1"])
+def _sigterm_with_open_transaction(start_proxy, shutdown_timeout: str):
+    """A proxy with one session inside a transaction that wrote a row, sent SIGTERM."""
+    ep, proc = start_proxy(["--shutdown-timeout", shutdown_timeout])
     in_tx = connect(ep)
     q(in_tx, "BEGIN")
     q(in_tx, "INSERT INTO app.drain_rows VALUES (7)")
     proc.proc.send_signal(signal.SIGTERM)
+    return proc, in_tx
+
+
+def test_shutdown_timeout_cuts_off_an_open_transaction(lab, start_proxy, drain_table):
+    proc, in_tx = _sigterm_with_open_transaction(start_proxy, "1")
     assert _stopped(proc, 30) == 0
     assert "shutdown timeout: closing 1 client sessions still open" in proc.log_tail(40)
     with pytest.raises(CLOSED):
@@ -117,11 +123,7 @@ def test_shutdown_timeout_cuts_off_an_open_transaction(lab, start_proxy, drain_t
 
 
 def test_second_signal_stops_at_once(lab, start_proxy, drain_table):
-    ep, proc = start_proxy(["--shutdown-timeout", "120"])
-    in_tx = connect(ep)
-    q(in_tx, "BEGIN")
-    q(in_tx, "INSERT INTO app.drain_rows VALUES (9)")
-    proc.proc.send_signal(signal.SIGTERM)
+    proc, in_tx = _sigterm_with_open_transaction(start_proxy, "120")
     deadline = time.monotonic() + 10
     while "draining" not in proc.log_tail(20):
         assert time.monotonic() < deadline, proc.log_tail(20)
