@@ -2,7 +2,7 @@
 // is the proxy's own connection id (it came in the proxy's handshake), never
 // a backend's thread id. Forwarded as written, a backend would kill
 // whichever of its threads happens to carry that number. So the proxy finds
-// the session of that id on its worker (ids are `n * workers + worker`),
+// the session of that id on its worker (WorkerContext::WorkerOfConnectionId),
 // checks that it belongs to the same user, stops the statement it runs with
 // KILL QUERY of the backend thread that runs it, sent on this session's own
 // connection to that backend, and for KILL CONNECTION closes that client
@@ -85,8 +85,8 @@ awaitable<bool> ClientSession::Kill(analyzer::KillStatement kill, uint8_t reply_
     co_return false;
   }
   KillLookup found;
-  const size_t owner = kill.id % uint32_t(std::max(worker_.worker_count, 1));
-  if (kill.id <= UINT32_MAX && owner < worker_.peers.size()) {
+  const int owner = WorkerContext::WorkerOfConnectionId(kill.id, worker_.worker_count);
+  if (owner >= 0 && size_t(owner) < worker_.peers.size()) {
     const WorkerHandle peer = worker_.peers[owner];
     if (peer.context == &worker_) {
       found = LookUpKill(worker_, kill, user);

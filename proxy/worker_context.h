@@ -7,6 +7,7 @@
 // io_context (admin_api_collect.h).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -153,9 +154,22 @@ struct WorkerContext {
                                                     ? ReplicaSelection::kWeighted
                                                     : ReplicaSelection::kLeastOutstanding) {}
 
+  // Proxy connection ids start at kConnectionIdBase, far above the thread
+  // ids SHOW PROCESSLIST shows on the servers: a KILL of an id copied from
+  // there gets ERR 1094 instead of stopping whichever proxy session happens
+  // to carry the same small number. Unique across workers without sharing
+  // a counter: (id - base) % worker_count is the worker, also after a wrap.
+  static constexpr uint32_t kConnectionIdBase = 1'000'000'000;
   uint32_t NextConnectionId() {
-    // Unique across workers without sharing a counter.
-    return uint32_t(++connections_started * worker_count + worker_index);
+    const uint64_t workers = uint64_t(std::max(worker_count, 1));
+    const uint64_t span = (uint64_t(UINT32_MAX) + 1 - kConnectionIdBase) / workers * workers;
+    return kConnectionIdBase +
+           uint32_t((++connections_started * workers + uint64_t(worker_index)) % span);
+  }
+  // The worker whose sessions may carry connection id `id`; -1 for none.
+  static int WorkerOfConnectionId(uint64_t id, int worker_count) {
+    if (id < kConnectionIdBase || id > UINT32_MAX) return -1;
+    return int((id - kConnectionIdBase) % uint64_t(std::max(worker_count, 1)));
   }
 
   const SharedState& shared;

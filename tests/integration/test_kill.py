@@ -158,3 +158,35 @@ def test_kill_own_query_interrupts_itself(start_proxy, direct):
             assert err.value.args[0] == 1317, (e, err.value.args)
         finally:
             conn.close()
+
+
+def test_server_thread_ids_never_name_a_proxy_session(start_proxy):
+    """An on-call engineer copies an id from SHOW PROCESSLIST (or a client's
+    CONNECTION_ID(), which the server answers) and KILLs it through the proxy.
+    Such ids are small; the proxy's ids start at 1,000,000,000, so the KILL
+    gets 1094 instead of stopping whichever proxy session carries that number."""
+    ep, _ = routed_proxy(start_proxy, ["--workers", "2"])
+    victim = Sleeper(ep, hint="/* querylens:primary */", seconds=4)
+    killer = pymysql_connect(ep, autocommit=True)
+    others = [pymysql_connect(ep, autocommit=True) for _ in range(4)]
+    try:
+        ids = [c.thread_id() for c in (victim.conn, killer, *others)]
+        assert all(i >= 1_000_000_000 for i in ids), ids
+        assert len(set(ids)) == len(ids), ids
+        with victim.conn.cursor() as cur:
+            cur.execute("SELECT /* querylens:primary */ CONNECTION_ID()")
+            server_id = cur.fetchall()[0][0]
+        assert server_id < 1_000_000_000, server_id
+        victim.start()
+        for sql in (f"KILL QUERY {server_id}", f"KILL {server_id}"):
+            with pytest.raises(pymysql.err.OperationalError) as e:
+                with killer.cursor() as cur:
+                    cur.execute(sql)
+            assert e.value.args[:2] == (1094, f"Unknown thread id: {server_id}"), e.value.args
+        victim.join()
+        assert victim.result == ((0,),) and victim.elapsed >= 3, victim.__dict__
+    finally:
+        for c in others:
+            c.close()
+        victim.close()
+        killer.close()
