@@ -34,6 +34,7 @@ MysqlError UnknownStatement(uint32_t id, std::string_view command) {
 
 awaitable<bool> ClientSession::Prepare(ByteSpan packet, uint8_t reply_seq) {
   statement_command_id_ = 0;
+  prepared_.ForgetLast();  // until this one succeeds
   StartCommandClock();
   if (prepared_.size() >= kMaxStatementsPerSession) {
     QueueError({1461, "42000",
@@ -86,6 +87,11 @@ awaitable<bool> ClientSession::Prepare(ByteSpan packet, uint8_t reply_seq) {
     if (frames.size() >= protocol::kFrameHeaderSize + 5) {
       PatchStatementId(frames.data() + protocol::kFrameHeaderSize + 1, id);
     }
+  } else {
+    // Refused (a syntax error, an unknown table): it never executes, so
+    // this is its only trace in errors, digests and the slow log.
+    RecordUnanswered(protocol::DescribeCommand(packet[0]), packet,
+                     analyzer::BackendRole::kPrimary, r.summary.error_code, frames.size());
   }
   client_->SetTimeout(timeouts_.client_write);
   error_code ec = co_await client_->Write(frames);
@@ -101,7 +107,8 @@ awaitable<bool> ClientSession::ForwardStatementCommand(ByteSpan packet,
     co_await FlushQueued();
     co_return false;
   }
-  const uint32_t id = ReadStatementId(packet);
+  const uint32_t wire_id = ReadStatementId(packet);
+  const uint32_t id = prepared_.Resolve(wire_id);
   PreparedStatement* st = prepared_.Find(id);
   if (info.command == Command::kStmtClose) {
     // No response: close wherever it exists.
@@ -121,7 +128,7 @@ awaitable<bool> ClientSession::ForwardStatementCommand(ByteSpan packet,
     std::string_view what = info.command == Command::kStmtExecute ? "mysqld_stmt_execute"
                             : info.command == Command::kStmtFetch ? "mysqld_stmt_fetch"
                                                                   : "mysqld_stmt_reset";
-    QueueError(UnknownStatement(id, what), reply_seq);
+    QueueError(UnknownStatement(wire_id, what), reply_seq);
     co_await FlushQueued();
     co_return true;
   }

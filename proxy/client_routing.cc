@@ -156,7 +156,10 @@ awaitable<bool> ClientSession::AcquireSlot(int slot, uint8_t error_seq) {
   const std::string name = worker_.pool->address(backend).Name();
   if (!lease.connection) {
     if (!lease.pool_exhausted) worker_.recorder.metrics().BackendConnectFailed(name);
-    LogWarn(absl::StrCat("client ", Describe(), ": backend ", name, ": ", lease.error.message));
+    // The client's unknown or forbidden database: its ERR says it all.
+    const bool clients_database = lease.error.code == 1049 || lease.error.code == 1044;
+    (clients_database ? LogInfo : LogWarn)(
+        absl::StrCat("client ", Describe(), ": backend ", name, ": ", lease.error.message));
     if (slot == kReplicaSlot) {
       worker_.replicas.MarkFailed(health, backend);
       co_return false;
@@ -224,11 +227,14 @@ awaitable<SlotOutcome> ClientSession::SyncSlot(int slot, uint8_t error_seq) {
                                                 timeouts_.backend_read);
     if (r.ok()) continue;
     const std::string name = h.conn->address().Name();
-    LogWarn(absl::StrCat("client ", Describe(), ": could not bring ", name,
-                         " in line with the session (", step.text, "): ",
-                         r.failed() ? std::string(r.ec ? r.ec.message() : "protocol error")
-                                    : r.server_message));
     const bool io_failure = r.failed();
+    // A server's refusal (an unknown database, a bad SET) is the client's to
+    // fix and reaches it as an ERR: info. A lost connection is the operator's.
+    (io_failure ? LogWarn : LogInfo)(
+        absl::StrCat("client ", Describe(), ": could not bring ", name,
+                     " in line with the session (", step.text, "): ",
+                     io_failure ? std::string(r.ec ? r.ec.message() : "protocol error")
+                                : r.server_message));
     h.conn->MarkBroken();
     if (slot == kReplicaSlot) {
       if (io_failure) worker_.replicas.MarkFailed(worker_.health.get(), replica_backend_);

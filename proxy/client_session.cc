@@ -595,8 +595,9 @@ analyzer::StatementRecord ClientSession::BaseRecord(const protocol::CommandInfo&
   r.session_id = connection_id_;
   r.backend_role = role;
   r.statement_class = current_.statement_class;
-  r.command = info.command == Command::kStmtExecute ? analyzer::CommandKind::kPrepared
-                                                     : analyzer::CommandKind::kText;
+  r.command = info.command == Command::kStmtExecute || info.command == Command::kStmtPrepare
+                  ? analyzer::CommandKind::kPrepared
+                  : analyzer::CommandKind::kText;
   r.start_time_ns = command_wall_start_ns_;
   r.pool_wait_ns = connect_ns_;
   r.state_sync_ns = sync_ns_;

@@ -7,9 +7,10 @@ namespace ql::proxy {
 
 uint32_t PreparedStatementMap::Add(PreparedStatement statement) {
   uint32_t id = next_id_++;
-  if (next_id_ == 0) next_id_ = 1;
+  if (next_id_ == kLastPreparedStatementId) next_id_ = 1;
   statement.last_used = Touch();
   by_id_.insert_or_assign(id, std::move(statement));
+  last_added_ = id;
   return id;
 }
 

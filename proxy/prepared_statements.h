@@ -38,13 +38,34 @@ struct PreparedStatement {
   NPlusOneCapture n_plus_one;        // of the prepared text (--n-plus-one on)
 };
 
+// MariaDB: a statement command with this id means "the statement prepared
+// last in this session". Connectors that pipeline PREPARE and EXECUTE (the
+// Node.js `mariadb` connector by default) send it, since they cannot know
+// the id yet.
+inline constexpr uint32_t kLastPreparedStatementId = 0xFFFFFFFF;
+
 class PreparedStatementMap {
  public:
-  // A new client-visible id for `statement` (ids are never reused in a session).
+  // A new client-visible id for `statement` (ids are never reused in a
+  // session, and never kLastPreparedStatementId); it becomes the last one.
   uint32_t Add(PreparedStatement statement);
   PreparedStatement* Find(uint32_t client_id);
-  void Erase(uint32_t client_id) { by_id_.erase(client_id); }
-  void Clear() { by_id_.clear(); }
+  // The id a statement command names: the last prepared statement's for
+  // kLastPreparedStatementId (0 after a failed prepare or its close, as on
+  // the server), else `wire_id` itself.
+  uint32_t Resolve(uint32_t wire_id) const {
+    return wire_id == kLastPreparedStatementId ? last_added_ : wire_id;
+  }
+  // A prepare failed: there is no last statement.
+  void ForgetLast() { last_added_ = 0; }
+  void Erase(uint32_t client_id) {
+    by_id_.erase(client_id);
+    if (client_id == last_added_) last_added_ = 0;
+  }
+  void Clear() {
+    by_id_.clear();
+    last_added_ = 0;
+  }
   size_t size() const { return by_id_.size(); }
   // How many statements are prepared on `slot`'s connection.
   size_t CountOn(int slot) const;
@@ -61,6 +82,7 @@ class PreparedStatementMap {
 
  private:
   uint32_t next_id_ = 1;
+  uint32_t last_added_ = 0;
   uint64_t clock_ = 0;
   absl::flat_hash_map<uint32_t, PreparedStatement> by_id_;
 };

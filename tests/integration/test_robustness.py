@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from conftest import DIRECT
+from qladmin import admin_json, scrape, value
 from qlhelpers import RawConn, parse_err, pymysql_connect
 
 
@@ -111,3 +113,78 @@ def test_client_vanishes_mid_result(lab, proxy):
             pytest.fail("the abandoned query is still running on the primary after 30 s")
         time.sleep(0.5)
     _still_serving(proxy)
+
+
+def _read_until_eof(rc: RawConn) -> list[bytes]:
+    """Packets up to and including an EOF packet (no CLIENT_DEPRECATE_EOF)."""
+    out = []
+    while True:
+        p = rc.read_packet()
+        out.append(p)
+        if p[0] == 0xFE and len(p) < 9:
+            return out
+
+
+def _pipelined_prepare_execute(ep, sql: bytes) -> tuple[list[bytes], list[bytes]]:
+    """COM_STMT_PREPARE and COM_STMT_EXECUTE sent together, the EXECUTE with
+    statement id 0xFFFFFFFF ("the statement prepared last"), as MariaDB's
+    Node.js connector pipelines them. Returns both responses, the statement
+    id masked (it is the proxy's own through the proxy)."""
+    rc = RawConn(ep.host, ep.port)
+    try:
+        ok = rc.login()
+        assert ok[0] == 0x00, parse_err(ok)
+        prepare = b"\x16" + sql
+        # id, flags, iterations, NULL bitmap, new-params-bound, type LONGLONG, value 41
+        execute = (b"\x17" + struct.pack("<IBI", 0xFFFFFFFF, 0, 1) + b"\x00\x01"
+                   + struct.pack("<BBq", 8, 0, 41))
+        frame = lambda p: struct.pack("<I", len(p))[:3] + b"\x00" + p  # noqa: E731
+        rc.send_raw(frame(prepare) + frame(execute))
+        first = rc.read_packet()
+        prepared = [first]
+        if first[0] == 0x00:
+            prepared[0] = first[:1] + b"\0\0\0\0" + first[5:]
+            columns, params = struct.unpack_from("<HH", first, 5)
+            for n in (params, columns):
+                if n:
+                    prepared += _read_until_eof(rc)
+        executed = [rc.read_packet()]
+        if executed[0][0] not in (0x00, 0xFF):
+            executed += _read_until_eof(rc)  # column definitions
+            executed += _read_until_eof(rc)  # rows
+        return prepared, executed
+    finally:
+        rc.close()
+
+
+def test_pipelined_execute_of_the_last_prepared_statement(direct, proxy):
+    for sql in (b"SELECT ? + 1 AS v", b"SELEC ? + 1"):
+        want = _pipelined_prepare_execute(direct, sql)
+        got = _pipelined_prepare_execute(proxy, sql)
+        print(sql, want[1][:1], parse_err(want[1][0]), parse_err(got[1][0]))
+        assert got == want, (sql, want, got)
+    # The good statement really ran: 41 + 1 in the binary row.
+    rows = _pipelined_prepare_execute(proxy, b"SELECT ? + 1 AS v")[1]
+    assert parse_err(rows[0]) is None and struct.pack("<q", 42) in rows[-2], rows
+
+
+@pytest.mark.skipif(DIRECT, reason="the proxy's own accounting")
+def test_refused_prepare_is_counted(proxy, proxy_process):
+    """A COM_STMT_PREPARE the server refuses never executes: the refusal is
+    its only trace, so it counts as a failed statement (digest and errors)."""
+    def syntax_errors():
+        return value(scrape(proxy_process.admin_port)[1], "querylens_statement_errors_total",
+                     **{"class": "syntax"})
+
+    before = syntax_errors()
+    rc = RawConn(proxy.host, proxy.port)
+    try:
+        assert rc.login()[0] == 0x00
+        err = parse_err(rc.command(b"\x16SELEC id FROM refused_prepare_t WHERE id = ?"))
+        assert err and err[0] == 1064, err
+    finally:
+        rc.close()
+    entries = [d for d in admin_json(proxy_process.admin_port, "/api/digests?limit=1000")["digests"]
+               if "refused_prepare_t" in d["fingerprint"]]
+    assert [(d["count"], d["errors"]) for d in entries] == [(1, 1)], entries
+    assert syntax_errors() - before == 1

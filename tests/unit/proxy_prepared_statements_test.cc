@@ -68,6 +68,27 @@ TEST(PreparedStatementMap, IdsStartAtOneAndAreNotReused) {
   EXPECT_EQ(map.Add(WithSql("SELECT 5")), 5u);
 }
 
+TEST(PreparedStatementMap, MinusOneNamesTheLastPreparedStatement) {
+  PreparedStatementMap map;
+  EXPECT_EQ(map.Resolve(kLastPreparedStatementId), 0u);  // nothing prepared yet
+  const uint32_t a = map.Add(WithSql("SELECT a"));
+  EXPECT_EQ(map.Resolve(kLastPreparedStatementId), a);
+  const uint32_t b = map.Add(WithSql("SELECT b"));
+  EXPECT_EQ(map.Resolve(kLastPreparedStatementId), b);
+  EXPECT_EQ(map.Resolve(a), a);  // any other id is itself
+  map.ForgetLast();              // a failed prepare
+  EXPECT_EQ(map.Resolve(kLastPreparedStatementId), 0u);
+  EXPECT_NE(map.Find(b), nullptr);  // the statement itself stays
+  const uint32_t c = map.Add(WithSql("SELECT c"));
+  map.Erase(a);
+  EXPECT_EQ(map.Resolve(kLastPreparedStatementId), c);
+  map.Erase(c);  // closing the last one leaves no last one
+  EXPECT_EQ(map.Resolve(kLastPreparedStatementId), 0u);
+  map.Add(WithSql("SELECT d"));
+  map.Clear();
+  EXPECT_EQ(map.Resolve(kLastPreparedStatementId), 0u);
+}
+
 TEST(PreparedStatementMap, FindAndErase) {
   PreparedStatementMap map;
   uint32_t a = map.Add(WithSql("SELECT a"));
