@@ -116,17 +116,28 @@ awaitable<SlotOutcome> ClientSession::ReadySlot(int slot, uint8_t error_seq) {
 }
 
 awaitable<SlotOutcome> ClientSession::ReadyLoginSlot(uint8_t error_seq) {
-  const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, error_seq);
   const Config& config = worker_.shared.config;
-  if (ready != SlotOutcome::kErrorQueued || queued_error_code_ != errc::kBackendUnreachable ||
-      !config.read_write_split || config.replicas.empty() ||
-      !worker_.replicas.AnyUsable(worker_.health.get())) {
-    co_return ready;
+  const bool replica_may_check = config.read_write_split && !config.replicas.empty() &&
+                                 worker_.replicas.AnyUsable(worker_.health.get());
+  // With the monitor's word that the primary is down, the replica is asked
+  // first: a hung primary would hold every login for --connect-timeout.
+  const bool replica_first = replica_may_check && PrimaryDown();
+  if (!replica_first) {
+    const SlotOutcome ready = co_await ReadySlot(kPrimarySlot, error_seq);
+    if (ready != SlotOutcome::kErrorQueued || queued_error_code_ != errc::kBackendUnreachable ||
+        !replica_may_check) {
+      co_return ready;
+    }
   }
   const SlotOutcome on_replica = co_await ReadySlot(kReplicaSlot, error_seq);
-  if (on_replica != SlotOutcome::kReady) co_return ready;  // the primary's ERR is queued
+  if (on_replica != SlotOutcome::kReady) {
+    // The primary's own answer: queued above, or asked for now.
+    if (!replica_first) co_return SlotOutcome::kErrorQueued;
+    co_return co_await ReadySlot(kPrimarySlot, error_seq);
+  }
   queued_.clear();
-  LogWarn(absl::StrCat("client ", Describe(), ": primary unreachable; login checked on replica ",
+  // Debug: during an outage this is every login; the monitor's WARN said it once.
+  LogDebug(absl::StrCat("client ", Describe(), ": primary unreachable; login checked on replica ",
                        SlotName(kReplicaSlot), " (reads work, writes fail until it is back)"));
   co_return SlotOutcome::kReady;
 }
