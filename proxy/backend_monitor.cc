@@ -78,6 +78,7 @@ std::string QueryError(std::string_view what, const absl::Status& st) {
 // as the same state and only real changes are logged.
 std::string StateKey(const BackendHealth& h) {
   std::string key = absl::StrCat(h.up ? "up" : "down", h.usable_for_reads ? "|usable|" : "|-|",
+                                 h.replication_running ? "" : "not replicating|",
                                  h.caught_up_with_down_primary ? "primary down|" : "");
   for (char ch : h.last_error) {
     if (ch < '0' || ch > '9') key += ch;
@@ -108,7 +109,7 @@ void ApplyFindings(const CheckFindings& f, int healthy_checks_needed, double max
   if (problem.empty()) {
     if (!f.up) {
       problem = "down";
-    } else if (!f.replication_running && !f.caught_up_with_down_primary) {
+    } else if (!f.replication_running && !f.lag_bounded_without_replication) {
       problem = "replication is not running";
     } else if (f.lag_seconds < 0) {
       problem = "replication lag unknown";
@@ -239,6 +240,7 @@ awaitable<void> BackendMonitor::Loop() {
       overdue.error = absl::StrCat("no answer within ", FormatSeconds(std::chrono::duration<double>(round_wait).count()), "s (check still running)");
       ApplyFindings(overdue, shared_.config.monitor_healthy_checks,
                     shared_.config.max_replication_lag_s, t.good_streak, t.health);
+      NotePrimaryHealth(t);
       LogTransition(t);
     }
     if (stopping_) co_return;
@@ -266,6 +268,7 @@ awaitable<void> BackendMonitor::Check(size_t index, uint64_t generation) {
                 shared_.config.max_replication_lag_s, t.good_streak, t.health);
   t.health.checked_at_ns = WallNs();
   t.busy = false;
+  NotePrimaryHealth(t);
   LogTransition(t);
   if (generation == generation_ && pending_ > 0 && --pending_ == 0) {
     // Wakes the round (a wait that starts later completes at once).
@@ -325,7 +328,8 @@ awaitable<CheckFindings> BackendMonitor::Probe(Target& t) {
     if (targets_.size() > 1 && shared_.config.heartbeat_table.empty()) {
       // MariaDB's GTID position, for the replicas' lag.
       if (auto position = co_await ReadGtidPosition(t, "@@global.gtid_binlog_pos", deadline)) {
-        primary_gtids_.Observe(*position, Clock::now());
+        primary_observed_at_ = Clock::now();
+        primary_gtids_.Observe(*position, primary_observed_at_);
       }
     }
     co_return f;
@@ -358,7 +362,8 @@ awaitable<CheckFindings> BackendMonitor::Probe(Target& t) {
     const std::string why(status->Value(0, "Last_IO_Error").value_or(""));
     f.error = absl::StrCat("replica IO thread ", io_running == "No" ? "stopped" : io_running,
                            why.empty() ? "" : ": ", why);
-    co_await CheckCaughtUpWithDownPrimary(t, deadline, f);
+    // Stopped on purpose ("No"): as before, no reads. Reconnecting: bounded.
+    if (io_running != "No") co_await BoundLagWithoutReplication(t, deadline, f);
     co_return f;
   }
 
@@ -367,7 +372,7 @@ awaitable<CheckFindings> BackendMonitor::Probe(Target& t) {
     double lag = 0;
     if (!behind || !absl::SimpleAtod(Sv(*behind), &lag)) {
       f.error = "replication lag unknown (Seconds_Behind_Master is NULL)";
-      co_await CheckCaughtUpWithDownPrimary(t, deadline, f);
+      co_await BoundLagWithoutReplication(t, deadline, f);
       co_return f;
     }
     f.lag_seconds = lag;
@@ -432,22 +437,31 @@ awaitable<std::optional<GtidPosition>> BackendMonitor::ReadGtidPosition(
   co_return ParseGtidPosition(*result->rows[0][0]);
 }
 
-awaitable<void> BackendMonitor::CheckCaughtUpWithDownPrimary(Target& t,
-                                                              Clock::time_point deadline,
-                                                              CheckFindings& f) {
-  const BackendHealth& primary = targets_.front().health;
-  if (!shared_.config.heartbeat_table.empty() || primary.checked_at_ns == 0 || primary.up) {
+awaitable<void> BackendMonitor::BoundLagWithoutReplication(Target& t,
+                                                            Clock::time_point deadline,
+                                                            CheckFindings& f) {
+  if (!shared_.config.heartbeat_table.empty() || primary_observed_at_ == Clock::time_point{}) {
     co_return;
   }
   const auto applied = co_await ReadGtidPosition(t, "@@global.gtid_slave_pos", deadline);
   if (!applied || applied->empty()) co_return;
+  const Clock::time_point now = Clock::now();
   // Exactly caught up, not "behind by little": a replica with a backlog it
   // cannot fetch is behind by an amount nobody can bound.
-  const auto behind = primary_gtids_.LagAtLeast(*applied, Clock::now());
+  const auto behind = primary_gtids_.LagAtLeast(*applied, now);
   if (!behind || *behind > 0) co_return;
-  f.caught_up_with_down_primary = true;
-  f.lag_seconds = 0;
+  const bool primary_down = primary_down_since_ > primary_observed_at_;
+  const Clock::time_point until = primary_down ? primary_down_since_ : now;
+  f.lag_bounded_without_replication = true;
+  f.caught_up_with_down_primary = primary_down;
+  f.lag_seconds = std::chrono::duration<double>(until - primary_observed_at_).count();
   f.error.clear();
+}
+
+void BackendMonitor::NotePrimaryHealth(const Target& t) {
+  if (t.health.role != BackendRole::kPrimary) return;
+  if (t.health.up) return;
+  if (primary_down_since_ <= primary_observed_at_) primary_down_since_ = Clock::now();
 }
 
 void BackendMonitor::LogTransition(Target& t) {
@@ -470,6 +484,10 @@ void BackendMonitor::LogTransition(Target& t) {
   if (h.usable_for_reads && h.caught_up_with_down_primary) {
     LogWarn(absl::StrCat(who, ": usable for reads while the primary is down: it applied every "
                               "transaction the primary was last seen to have"));
+  } else if (h.usable_for_reads && !h.replication_running) {
+    LogWarn(absl::StrCat(who, ": usable for reads, but its replication is not connected: it "
+                              "applied all the primary was last seen to have; reads stop when "
+                              "that is more than --max-replication-lag old"));
   } else if (h.usable_for_reads) {
     LogInfo(absl::StrCat(who, ": usable for reads (lag ", FormatSeconds(h.lag_seconds), "s)"));
   } else if (h.replication_running && h.up && h.last_error.starts_with("healthy for")) {

@@ -46,8 +46,11 @@ struct CheckFindings {
   bool up = false;
   bool read_only = false;
   bool replication_running = false;
-  // Replica: replication is not running because the primary is down, and
-  // the replica applied every GTID the primary was last seen to have.
+  // Replica: its IO thread is not connected (or Seconds_Behind_Master is
+  // NULL), but it applied every GTID the primary was last seen to have, so
+  // lag_seconds bounds what it can miss: what the primary wrote since then.
+  bool lag_bounded_without_replication = false;
+  // ... and that is because the primary is down.
   bool caught_up_with_down_primary = false;
   double lag_seconds = -1;  // -1 unknown
   std::string error;        // why the check is not good; empty when it is
@@ -92,12 +95,16 @@ class BackendMonitor {
   // A MariaDB GTID position variable of t's server; nullopt if unavailable.
   awaitable<std::optional<GtidPosition>> ReadGtidPosition(Target& t, std::string_view variable,
                                                           Clock::time_point deadline);
-  // A replica that does not replicate (IO thread not running, or lag NULL)
-  // still serves reads while the primary is down if it applied every GTID
-  // the primary was last seen to have: nothing newer can be written then.
-  // Clears f.error in that case. MariaDB GTIDs only (not with a heartbeat).
-  awaitable<void> CheckCaughtUpWithDownPrimary(Target& t, Clock::time_point deadline,
-                                               CheckFindings& f);
+  // A replica whose IO thread is not connected (reconnecting, or lag NULL)
+  // but that applied every GTID the primary had when the monitor last saw
+  // it can miss only what the primary wrote since: its lag is at most the
+  // time since then, or, with the primary down, the time from then until
+  // the primary's first failed check (nothing newer can be written). Sets
+  // that bound and clears f.error. MariaDB GTIDs only (not with a heartbeat).
+  awaitable<void> BoundLagWithoutReplication(Target& t, Clock::time_point deadline,
+                                             CheckFindings& f);
+  // After a check of the primary: notes when it went down.
+  void NotePrimaryHealth(const Target& t);
   void LogTransition(Target& t);
   void CloseConnections();
 
@@ -107,6 +114,8 @@ class BackendMonitor {
   std::chrono::milliseconds check_timeout_;
   std::vector<Target> targets_;
   GtidPositionHistory primary_gtids_;  // the primary's positions, for replica lag
+  Clock::time_point primary_observed_at_{};  // the last time primary_gtids_ got a position
+  Clock::time_point primary_down_since_{};   // first failed primary check after that
   uint64_t round_ = 0;       // snapshots published
   uint64_t generation_ = 0;  // rounds started; a late check must not count for a newer round
   size_t pending_ = 0;       // checks of the current round still running

@@ -63,6 +63,8 @@ int ClientSession::ChooseSlot(bool statement) {
                                 held_[kReplicaSlot].conn &&
                                 worker_.replicas.Usable(health, replica_backend_);
   f.primary_down = PrimaryDown();
+  f.text_statement = statement && statement_command_id_ == 0;
+  f.set_history_full = state_.history_full();
   route_ = PlanRoute(f);
   if (statement) worker_.recorder.metrics().Routed(route_);
   return route_.replica ? kReplicaSlot : kPrimarySlot;
@@ -129,8 +131,14 @@ awaitable<SlotOutcome> ClientSession::ReadyLoginSlot(uint8_t error_seq) {
       co_return ready;
     }
   }
+  replica_refusal_.reset();
   const SlotOutcome on_replica = co_await ReadySlot(kReplicaSlot, error_seq);
   if (on_replica != SlotOutcome::kReady) {
+    if (replica_refusal_) {
+      // The client's database, refused as the server worded it.
+      QueueError(*replica_refusal_, error_seq);
+      co_return SlotOutcome::kErrorQueued;
+    }
     // The primary's own answer: queued above, or asked for now.
     if (!replica_first) co_return SlotOutcome::kErrorQueued;
     co_return co_await ReadySlot(kPrimarySlot, error_seq);
@@ -167,12 +175,17 @@ awaitable<bool> ClientSession::AcquireSlot(int slot, uint8_t error_seq) {
   const std::string name = worker_.pool->address(backend).Name();
   if (!lease.connection) {
     if (!lease.pool_exhausted) worker_.recorder.metrics().BackendConnectFailed(name);
-    // The client's unknown or forbidden database: its ERR says it all.
+    // The client's unknown or forbidden database: its ERR says it all, and
+    // the server is fine.
     const bool clients_database = lease.error.code == 1049 || lease.error.code == 1044;
     (clients_database ? LogInfo : LogWarn)(
         absl::StrCat("client ", Describe(), ": backend ", name, ": ", lease.error.message));
     if (slot == kReplicaSlot) {
-      worker_.replicas.MarkFailed(health, backend);
+      if (clients_database) {
+        replica_refusal_ = lease.error;
+      } else {
+        worker_.replicas.MarkFailed(health, backend);
+      }
       co_return false;
     }
     QueueError(lease.error, error_seq);

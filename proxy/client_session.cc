@@ -243,7 +243,7 @@ awaitable<bool> ClientSession::SendAndRelay(ByteSpan packet, const protocol::Com
   for (int attempt = 0; attempt < 3; ++attempt) {
     serving_slot_ = slot;
     SlotOutcome ready = co_await ReadySlot(slot, reply_seq);
-    if (ready == SlotOutcome::kReady && slot == kReplicaSlot && !causal_checked &&
+    if (ready == SlotOutcome::kReady && slot == kReplicaSlot && !causal_checked && is_statement &&
         worker_.shared.config.causal_reads && wrote_ && !transaction_on_replica_) {
       causal_checked = true;
       const bool caught_up = co_await WaitForCausalRead();
@@ -374,14 +374,21 @@ void ClientSession::AfterResponse(const protocol::CommandInfo& info, ByteSpan pa
   if (s.status_known) {
     const bool in_trans = (s.status_flags & protocol::status::kInTrans) != 0;
     dialect_.no_backslash_escapes = (s.status_flags & protocol::status::kNoBackslashEscapes) != 0;
-    if (slot == kPrimarySlot || route_.reason == RouteReason::kPrimaryDown) {
-      // A session setting the replica ran for the primary counts as the primary's.
-      if (slot == kPrimarySlot) last_status_ = s.status_flags;
-      const bool autocommit = (s.status_flags & protocol::status::kAutocommit) != 0;
+    const bool autocommit = (s.status_flags & protocol::status::kAutocommit) != 0;
+    if (slot == kPrimarySlot) {
+      last_status_ = s.status_flags;
       if (autocommit != state_.autocommit()) state_.SetAutocommit(autocommit);
       held.applied.autocommit = autocommit ? 1 : 0;
     } else {
       transaction_on_replica_ = in_trans;
+      if (route_.reason == RouteReason::kPrimaryDown) {
+        // A setting the replica ran for the primary: its SET autocommit is
+        // the session's; any other SET ran after the sync's autocommit=1.
+        held.applied.autocommit = autocommit ? 1 : 0;
+        if (classification_.session_changes.Has(analyzer::SessionChange::kSetAutocommit)) {
+          state_.SetAutocommit(autocommit);
+        }
+      }
     }
   }
   if (!s.session_state.empty()) {
@@ -532,21 +539,14 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
   }
   if (c.statement_class == analyzer::StatementClass::kSessionState &&
       !c.session_changes.empty()) {
-    const analyzer::SessionChanges replayable{
-        analyzer::SessionChange::kSetNames, analyzer::SessionChange::kSetCharacterSet,
-        analyzer::SessionChange::kSetSessionVariable, analyzer::SessionChange::kSetTransaction,
-        analyzer::SessionChange::kSetAutocommit, analyzer::SessionChange::kSetUserVariable};
     bool is_set = false;
     for (int i = 0; i < analyzer::kSessionChangeCount; ++i) {
       auto change = analyzer::SessionChange(i);
-      if (c.session_changes.Has(change) && replayable.Has(change)) is_set = true;
+      if (c.session_changes.Has(change) && kReplayableSessionChanges.Has(change)) is_set = true;
     }
     const bool only_autocommit =
         c.session_changes == analyzer::SessionChanges{analyzer::SessionChange::kSetAutocommit};
-    // SET TRANSACTION without SESSION only shapes the next transaction.
-    const bool next_transaction_only =
-        c.session_changes == analyzer::SessionChanges{analyzer::SessionChange::kSetTransaction} &&
-        !absl::StrContains(fingerprint, "session");
+    const bool next_transaction_only = SetsNextTransactionOnly(c, fingerprint);
     if (c.session_changes.Has(analyzer::SessionChange::kSetUserVariable) &&
         !ReplaysUserVariables(c)) {
       // Not replayed (PinsAfter pinned the session): SET @n = @n + 1 twice
@@ -563,7 +563,9 @@ void ClientSession::AfterStatement(int slot, bool ok, std::string_view text) {
                      ? PinReason::kUserVariable
                      : PinReason::kSessionHistory);
       }
-      state_.MarkSynced(&held_[slot].applied, state_.autocommit());
+      // The replica (primary down) runs with autocommit=1 whatever the session's.
+      state_.MarkSynced(&held_[slot].applied,
+                        slot == kPrimarySlot ? state_.autocommit() : held_[slot].applied.autocommit != 0);
     }
   }
   Pin(pins);

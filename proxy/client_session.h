@@ -194,6 +194,8 @@ class ClientSession {
   std::shared_ptr<Transport> client_;
   HeldBackend held_[kBackendSlots];
   size_t replica_backend_ = 0;  // the replica held_[kReplicaSlot] belongs to; 0 = none
+  // A replica's refusal of the client's database (ReadyLoginSlot reports it).
+  std::optional<MysqlError> replica_refusal_;
   protocol::PacketReader reader_;
   protocol::ResponseTracker tracker_;
   ResponseRelay relay_;

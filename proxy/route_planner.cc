@@ -195,22 +195,26 @@ std::string_view RouteReasonName(RouteReason r) {
   return "unknown";
 }
 
+bool SetsNextTransactionOnly(const analyzer::Classification& c, std::string_view fingerprint) {
+  return c.session_changes == analyzer::SessionChanges{analyzer::SessionChange::kSetTransaction} &&
+         fingerprint.find("session") == std::string_view::npos;
+}
+
 bool IsReplayableSet(const analyzer::Classification& c, std::string_view fingerprint) {
   using analyzer::SessionChange;
-  const analyzer::SessionChanges replayable{
-      SessionChange::kSetNames, SessionChange::kSetCharacterSet,
-      SessionChange::kSetSessionVariable, SessionChange::kSetTransaction,
-      SessionChange::kSetAutocommit, SessionChange::kSetUserVariable};
   if (c.statement_class != StatementClass::kSessionState || c.session_changes.empty()) {
     return false;
   }
   for (int i = 0; i < analyzer::kSessionChangeCount; ++i) {
-    if (c.session_changes.Has(SessionChange(i)) && !replayable.Has(SessionChange(i))) return false;
+    if (c.session_changes.Has(SessionChange(i)) && !kReplayableSessionChanges.Has(SessionChange(i))) {
+      return false;
+    }
   }
   if (c.session_changes.Has(SessionChange::kSetUserVariable) && !ReplaysUserVariables(c)) {
     return false;
   }
-  return PinsAfter(c).empty() && fingerprint.find("sql_log_bin") == std::string_view::npos;
+  return PinsAfter(c).empty() && !SetsNextTransactionOnly(c, fingerprint) &&
+         fingerprint.find("sql_log_bin") == std::string_view::npos;
 }
 
 RouteChoice PlanRoute(const RouteFacts& f) {
@@ -231,7 +235,8 @@ RouteChoice PlanRoute(const RouteFacts& f) {
   if (!f.split_enabled) return {false, RouteReason::kSplitOff};
   if (f.in_transaction) return {false, RouteReason::kTransaction};
   // Before the autocommit rule: SET autocommit = 1 must get through too.
-  if (f.primary_down && f.replica_usable && !f.pinned && IsReplayableSet(c, f.fingerprint)) {
+  if (f.primary_down && f.replica_usable && !f.pinned && f.text_statement &&
+      !f.set_history_full && IsReplayableSet(c, f.fingerprint)) {
     return {true, RouteReason::kPrimaryDown};
   }
   if (!f.autocommit) return {false, RouteReason::kAutocommitOff};

@@ -81,6 +81,8 @@ struct RouteFacts {
   bool replica_usable = false;           // at least one replica may take reads
   bool last_statement_on_replica = false;  // and that replica connection is still held
   bool primary_down = false;             // the monitor's last check of the primary failed
+  bool text_statement = false;           // COM_QUERY (a prepared SET's values are not replayable)
+  bool set_history_full = false;         // the session's SET history has no room left
   std::string_view fingerprint;  // of the statement (lower case)
 };
 
@@ -96,11 +98,23 @@ struct RouteChoice {
 
 RouteChoice PlanRoute(const RouteFacts& facts);
 
-// A statement that only changes session settings the proxy records and
-// replays on every connection (SET NAMES, SET of session variables, SET
-// SESSION TRANSACTION, autocommit, constant user variables), and nothing
-// else: while the primary is down a replica can run it, and the primary
-// gets it replayed once it is back. Not sql_log_bin: that one pins.
+// The session changes a SET may make for the proxy to record it and replay
+// it on every connection (user variables only when set to constants).
+inline constexpr analyzer::SessionChanges kReplayableSessionChanges{
+    analyzer::SessionChange::kSetNames,          analyzer::SessionChange::kSetCharacterSet,
+    analyzer::SessionChange::kSetSessionVariable, analyzer::SessionChange::kSetTransaction,
+    analyzer::SessionChange::kSetAutocommit,     analyzer::SessionChange::kSetUserVariable};
+
+// SET TRANSACTION without SESSION: it shapes only the next transaction of
+// the connection it runs on, so it is not recorded.
+bool SetsNextTransactionOnly(const analyzer::Classification& c, std::string_view fingerprint);
+
+// A text SET that only changes what the proxy records and replays on every
+// connection (SET NAMES, SET SESSION variables and TRANSACTION, autocommit,
+// constant user variables), and nothing else: while the primary is down a
+// replica can run it, and the primary gets it replayed once it is back.
+// Not sql_log_bin (it pins) nor a SET for the next transaction only (never
+// recorded). The caller checks the text protocol and the history's room.
 bool IsReplayableSet(const analyzer::Classification& c, std::string_view fingerprint);
 
 // Statements that commit an open transaction implicitly (BEGIN, START

@@ -60,6 +60,7 @@ class SessionState {
   // is full (the statement is not kept: the caller pins the session).
   bool RecordSet(std::string_view sql);
   size_t history_size() const { return history_.size(); }
+  bool history_full() const { return history_.size() >= max_history_; }
 
   // The commands that bring a connection with `applied` in line; the
   // connection must end with autocommit `want_autocommit`.

@@ -25,8 +25,9 @@ CheckFindings CaughtUpWithDownPrimary() {
   CheckFindings f;
   f.up = true;
   f.read_only = true;
+  f.lag_bounded_without_replication = true;
   f.caught_up_with_down_primary = true;
-  f.lag_seconds = 0;
+  f.lag_seconds = 1;
   return f;
 }
 
@@ -89,6 +90,25 @@ TEST_F(ReplicaHealth, CaughtUpReplicaServesReadsWhileThePrimaryIsDown) {
   Apply(Replicating(0));
   EXPECT_TRUE(h_.usable_for_reads);
   EXPECT_FALSE(h_.caught_up_with_down_primary);
+}
+
+TEST_F(ReplicaHealth, ReconnectingReplicaKeepsReadsWhileItsBoundIsWithinTheLimit) {
+  Apply(Replicating(0));
+  Apply(Replicating(0));
+  ASSERT_TRUE(h_.usable_for_reads);
+  // The IO thread reconnects; the replica applied all the primary had when
+  // last seen, 2 s ago: no bad check, so no hysteresis either.
+  CheckFindings bounded = Replicating(2);
+  bounded.replication_running = false;
+  bounded.lag_bounded_without_replication = true;
+  Apply(bounded);
+  EXPECT_TRUE(h_.usable_for_reads);
+  EXPECT_FALSE(h_.caught_up_with_down_primary);
+  // The primary wrote more and the bound grew past the limit.
+  bounded.lag_seconds = 12;
+  Apply(bounded);
+  EXPECT_FALSE(h_.usable_for_reads);
+  EXPECT_EQ(h_.last_error, "lag 12s > max 10s");
 }
 
 TEST_F(ReplicaHealth, ErrorWinsOverCaughtUp) {

@@ -33,6 +33,8 @@ struct Case {
   bool replica_usable = true;
   bool last_on_replica = false;
   bool primary_down = false;
+  bool prepared = false;      // a COM_STMT_EXECUTE rather than a COM_QUERY
+  bool history_full = false;
   bool want_replica = false;
   RouteReason want = RouteReason::kNotARead;
 };
@@ -55,6 +57,8 @@ RouteChoice Plan(const Case& k, analyzer::Classification* storage) {
   f.replica_usable = k.replica_usable;
   f.last_statement_on_replica = k.last_on_replica;
   f.primary_down = k.primary_down;
+  f.text_statement = k.sql != nullptr && !k.prepared;
+  f.set_history_full = k.history_full;
   // Fingerprints are lower case; these statements have no literals to mask.
   static thread_local std::string fingerprint;
   fingerprint = k.sql ? std::string(k.sql) : std::string();
@@ -282,6 +286,13 @@ TEST(RoutePlanner, SessionSettingsGoToTheReplicaWhileThePrimaryIsDown) {
        .primary_down = true, .want = RouteReason::kNotARead},
       {.label = "reads still read", .sql = "SELECT 1", .primary_down = true,
        .want_replica = true, .want = RouteReason::kReplicaRead},
+      // Not recorded, so never replayed on the primary: they stay there.
+      {.label = "prepared SET (values are parameters)", .sql = "SET SESSION wait_timeout = 100",
+       .primary_down = true, .prepared = true, .want = RouteReason::kNotARead},
+      {.label = "history full", .sql = "SET SESSION wait_timeout = 100", .primary_down = true,
+       .history_full = true, .want = RouteReason::kNotARead},
+      {.label = "next transaction only", .sql = "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+       .primary_down = true, .want = RouteReason::kNotARead},
   });
 }
 
