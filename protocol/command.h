@@ -31,6 +31,12 @@ struct CommandInfo {
 };
 
 CommandInfo DescribeCommand(uint8_t command_byte);
+
+// A COM_STMT_EXECUTE payload whose flags ask for a cursor (the rows then come
+// with COM_STMT_FETCH).
+inline bool RequestsCursor(ByteSpan payload) {
+  return payload.size() > 5 && payload[0] == uint8_t(Command::kStmtExecute) && payload[5] != 0;
+}
 std::string_view CommandName(Command c);
 
 // Typed views of command bodies. Each Decode* takes the whole payload,

@@ -8,8 +8,9 @@
 
 namespace ql::protocol {
 
-void ResponseTracker::Start(ResponseKind kind, uint32_t caps) {
+void ResponseTracker::Start(ResponseKind kind, uint32_t caps, bool cursor_requested) {
   capabilities_ = caps;
+  cursor_requested_ = cursor_requested;
   continuation_ = false;
   remaining_ = 0;
   expect_prepare_ok_ = kind == ResponseKind::kPrepare;
@@ -85,7 +86,7 @@ absl::StatusOr<ResponseTracker::Event> ResponseTracker::OnPacketStart(uint32_t l
       uint16_t st = 0, warn = 0;
       ReadTerminatorStatus(payload, capabilities_, &st, &warn);
       // A cursor was opened: rows will come through COM_STMT_FETCH.
-      if (st & status::kCursorExists) return OnTerminator(payload);
+      if (cursor_requested_ && (st & status::kCursorExists)) return OnTerminator(payload);
       state_ = State::kRows;
       return Event::kContinue;
     }

@@ -47,8 +47,12 @@ class ResponseTracker {
   };
 
   // Begins tracking the response to a command. `capabilities` are the ones
-  // negotiated on the connection the response arrives on.
-  void Start(ResponseKind kind, uint32_t capabilities);
+  // negotiated on the connection the response arrives on. `cursor_requested`:
+  // a COM_STMT_EXECUTE that asked for a cursor (RequestsCursor), whose result
+  // may end after the column definitions. Otherwise SERVER_STATUS_CURSOR_EXISTS
+  // means nothing for the result: MariaDB sets it on a text result sent by a
+  // stored procedure that opened a cursor, and its rows still follow.
+  void Start(ResponseKind kind, uint32_t capabilities, bool cursor_requested = false);
 
   // Feeds one frame. `payload` holds the whole frame when frame_length is
   // below kTrackerWholeFrameLimit, otherwise at least its first byte.
@@ -90,6 +94,7 @@ class ResponseTracker {
   uint64_t remaining_ = 0;   // definitions left in the current block
   bool continuation_ = false;  // the previous frame was exactly 0xffffff long
   bool expect_prepare_ok_ = false;
+  bool cursor_requested_ = false;
   ResponseSummary summary_;
 };
 

@@ -296,7 +296,7 @@ awaitable<bool> ClientSession::SendAndRelay(ByteSpan packet, const protocol::Com
       result.ec = write_ec;
     } else {
       command_sent_ = Clock::now();
-      tracker_.Start(info.response, held.conn->capabilities());
+      tracker_.Start(info.response, held.conn->capabilities(), protocol::RequestsCursor(packet));
       if (tracker_.done()) {
         if (slot == kReplicaSlot) worker_.replicas.StatementEnded(replica_backend_);
         running_slot_ = -1;

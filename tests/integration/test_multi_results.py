@@ -10,6 +10,12 @@ PROC = ("CREATE PROCEDURE ql_two_sets(IN n INT) BEGIN "
         "END")
 PROC_OUT = ("CREATE PROCEDURE ql_out_param(IN a INT, OUT b INT) BEGIN "
             "SELECT a AS a_in; SET b = a * 2; END")
+# A procedure that used a cursor: MariaDB flags its result with
+# SERVER_STATUS_CURSOR_EXISTS, though the rows follow as usual.
+PROC_CURSOR = ("CREATE PROCEDURE ql_cursor() BEGIN "
+               "DECLARE x INT; DECLARE c CURSOR FOR SELECT seq FROM seq_7_to_9; "
+               "OPEN c; FETCH c INTO x; CLOSE c; "
+               "SELECT 1 AS one, x; SELECT seq FROM seq_1_to_3; END")
 PROC_ERR = ("CREATE PROCEDURE ql_fails() BEGIN "
             "SELECT 'before' AS step; "
             "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'procedure failed', MYSQL_ERRNO = 1644; "
@@ -24,6 +30,8 @@ SETUP = [
     PROC_OUT,
     "DROP PROCEDURE IF EXISTS ql_fails",
     PROC_ERR,
+    "DROP PROCEDURE IF EXISTS ql_cursor",
+    PROC_CURSOR,
 ]
 
 STATEMENTS = [
@@ -44,6 +52,8 @@ STATEMENTS = [
     "SELECT 'in sync'",
     # Many small sets.
     "; ".join(f"SELECT {i} AS n{i}" for i in range(40)),
+    "CALL ql_cursor()",
+    "SELECT 'after the cursor procedure'",
 ]
 
 
@@ -76,6 +86,7 @@ def test_multi_statements_and_procedures(direct, proxy, driver):
     assert call[0]["rows"] == [(3, "first")] and len(call[1]["rows"]) == 5
     assert a[8]["code"] == 1644                  # the failing procedure
     assert len(a[10]["sets"]) == 40
+    assert [s["rows"] for s in a[11]["sets"][:2]] == [[(1, 7)], [(1,), (2,), (3,)]], a[11]
     assert_same(a, b, driver)
 
 

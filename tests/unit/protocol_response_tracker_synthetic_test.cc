@@ -185,7 +185,7 @@ TEST_P(TrackerSyntheticTest, MultiResultEndingWithAResultSet) {
 TEST_P(TrackerSyntheticTest, CursorExecuteEndsAfterTheMetadata) {
   const uint16_t cursor = status::kAutocommit | status::kCursorExists;
   ResponseTracker t;
-  t.Start(ResponseKind::kResultSet, caps());
+  t.Start(ResponseKind::kResultSet, caps(), /*cursor_requested=*/true);
   // Both modes: definitions, then a terminator with CURSOR_EXISTS (MariaDB
   // sends it even with DEPRECATE_EOF, as a 0xfe OK), and no rows.
   std::vector<Frame> frames = {Whole(ColumnCount(2)), Whole(ColumnDef("n")),
@@ -218,6 +218,23 @@ TEST_P(TrackerSyntheticTest, CursorExecuteEndsAfterTheMetadata) {
   frames.push_back(Whole(End(caps(), cursor)));
   ExpectEvents(FeedAll(t, frames), frames.size());
   EXPECT_EQ(t.summary().rows, 1u);
+}
+
+TEST_P(TrackerSyntheticTest, CursorFlagOfAProcedureDoesNotEndATextResult) {
+  // CALL of a procedure that opened a cursor: MariaDB marks the EOF after
+  // the column definitions with CURSOR_EXISTS (and MORE_RESULTS), yet the
+  // rows follow, then the CALL's own OK. Only a cursor execute ends early.
+  const uint16_t st = status::kAutocommit | status::kMoreResultsExist | status::kCursorExists;
+  ResponseTracker t;
+  t.Start(ResponseKind::kResultSet, caps());
+  std::vector<Frame> frames = {Whole(ColumnCount(2)), Whole(ColumnDef("1")), Whole(ColumnDef("x")),
+                               Whole(End(caps(), st)),  // no EOF here with DEPRECATE_EOF
+                               Whole(TextRow({"1", "1"})), Whole(End(caps(), st)),
+                               Whole(Ok(status::kAutocommit))};
+  if (caps() & cap::kDeprecateEof) frames.erase(frames.begin() + 3);
+  ExpectEvents(FeedAll(t, frames), frames.size());
+  EXPECT_EQ(t.summary().rows, 1u);
+  EXPECT_EQ(t.summary().result_sets, 1u);
 }
 
 TEST_P(TrackerSyntheticTest, TerminatorWarningsAndSessionState) {

@@ -125,7 +125,7 @@ std::vector<ReplayedCommand> Replay(const Capture& cap) {
       continue;
     }
 
-    tracker.Start(info.response, caps);
+    tracker.Start(info.response, caps, RequestsCursor(cmd.payload));
     if (info.response == ResponseKind::kNone) {
       EXPECT_TRUE(tracker.done()) << "no response expected";
       EXPECT_EQ(r.server_frames, 0u) << "the server answered a command that gets no answer";
