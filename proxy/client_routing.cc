@@ -252,9 +252,11 @@ awaitable<SlotOutcome> ClientSession::SyncSlot(int slot, uint8_t error_seq) {
     if (r.ok()) continue;
     const std::string name = h.conn->address().Name();
     const bool io_failure = r.failed();
-    // A server's refusal (an unknown database, a bad SET) is the client's to
-    // fix and reaches it as an ERR: info. A lost connection is the operator's.
-    (io_failure ? LogWarn : LogInfo)(
+    // The client's database refused (it may have been dropped) is the
+    // client's to fix and reaches it as an ERR: info. A lost connection, or
+    // a setting that no longer applies, is the operator's.
+    const bool clients_database = !io_failure && step.kind == SyncStep::Kind::kInitDb;
+    (clients_database ? LogInfo : LogWarn)(
         absl::StrCat("client ", Describe(), ": could not bring ", name,
                      " in line with the session (", step.text, "): ",
                      io_failure ? std::string(r.ec ? r.ec.message() : "protocol error")
@@ -273,6 +275,10 @@ awaitable<SlotOutcome> ClientSession::SyncSlot(int slot, uint8_t error_seq) {
       // The server's own error (an unknown database, say), as it worded it.
       QueueError({r.summary.error_code, r.summary.sql_state, r.server_message}, error_seq);
     }
+    // A SET the primary refuses on replay (it ran on a replica during an
+    // outage, or the server changed) would fail every later command: the
+    // session ends once instead, and the client starts a fresh one.
+    if (!io_failure && step.kind == SyncStep::Kind::kQuery) co_return SlotOutcome::kErrorQueuedEnd;
     co_return survives ? SlotOutcome::kErrorQueued : SlotOutcome::kErrorQueuedEnd;
   }
   state_.MarkSynced(&h.applied, want_autocommit);

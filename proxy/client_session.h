@@ -73,8 +73,9 @@ class ClientSession {
   // does; unless `query_only`, closes this session's client connection.
   KillLookup OnKill(const std::string& killer_user, bool query_only);
   // On this session's thread, when the shutdown drain starts: a session
-  // waiting for its next command outside a transaction is closed now; the
-  // others end after their command, or after COMMIT / ROLLBACK.
+  // waiting for its next command outside a transaction, or still logging
+  // in, is closed now; the others end after their command, or after COMMIT
+  // / ROLLBACK.
   void OnDrain();
   // For /api/sessions: during a command, the connection serving it (null
   // while none is chosen or connected yet); between commands, the one the

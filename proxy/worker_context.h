@@ -161,10 +161,17 @@ struct WorkerContext {
   // a counter: (id - base) % worker_count is the worker, also after a wrap.
   static constexpr uint32_t kConnectionIdBase = 1'000'000'000;
   uint32_t NextConnectionId() {
-    const uint64_t workers = uint64_t(std::max(worker_count, 1));
+    uint32_t id = 0;
+    do {  // after a wrap (3.29e9 connections), skip ids still in use
+      id = ConnectionId(++connections_started, worker_count, worker_index);
+    } while (sessions.entries().contains(id));
+    return id;
+  }
+  // The n-th connection id of worker `index` of `count`.
+  static uint32_t ConnectionId(uint64_t n, int count, int index) {
+    const uint64_t workers = uint64_t(std::max(count, 1));
     const uint64_t span = (uint64_t(UINT32_MAX) + 1 - kConnectionIdBase) / workers * workers;
-    return kConnectionIdBase +
-           uint32_t((++connections_started * workers + uint64_t(worker_index)) % span);
+    return kConnectionIdBase + uint32_t((n * workers + uint64_t(index)) % span);
   }
   // The worker whose sessions may carry connection id `id`; -1 for none.
   static int WorkerOfConnectionId(uint64_t id, int worker_count) {

@@ -161,7 +161,6 @@ def test_pipelined_execute_of_the_last_prepared_statement(direct, proxy):
     for sql in (b"SELECT ? + 1 AS v", b"SELEC ? + 1"):
         want = _pipelined_prepare_execute(direct, sql)
         got = _pipelined_prepare_execute(proxy, sql)
-        print(sql, want[1][:1], parse_err(want[1][0]), parse_err(got[1][0]))
         assert got == want, (sql, want, got)
     # The good statement really ran: 41 + 1 in the binary row.
     rows = _pipelined_prepare_execute(proxy, b"SELECT ? + 1 AS v")[1]
