@@ -275,6 +275,16 @@ stop_server() {
   log "$name stopped"
 }
 
+# mariadb-install-db also creates root@127.0.0.1, root@::1 and root@<host>
+# without a password, reachable over TCP by anyone on the machine: root
+# stays on the socket only.
+restrict_root() {
+  root_sql "$1" <<EOF
+SET SESSION sql_log_bin = 0;
+DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', 'root'@'$(uname -n)';
+EOF
+}
+
 setup_primary_accounts() {
   root_sql primary <<EOF
 SET SESSION sql_log_bin = 0;
@@ -352,6 +362,8 @@ cmd_start() {
     rm -rf "$(srv_dir primary)" "$(srv_dir replica)"
     start_server primary
     start_server replica
+    restrict_root primary
+    restrict_root replica
     setup_primary_accounts
     setup_replication
     check_replication_running
