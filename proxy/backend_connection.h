@@ -63,11 +63,12 @@ class BackendConnection {
 
   // A connection whose response was not read to the end must never be reused.
   bool broken() const { return broken_; }
+  Clock::time_point opened_at() const { return opened_at_; }
   void MarkBroken() { broken_ = true; }
 
  private:
   BackendConnection(std::shared_ptr<Transport> transport, BackendAddress address)
-      : transport_(std::move(transport)), address_(std::move(address)) {}
+      : transport_(std::move(transport)), address_(std::move(address)), opened_at_(Clock::now()) {}
 
   std::shared_ptr<Transport> transport_;
   BackendAddress address_;
@@ -75,6 +76,7 @@ class BackendConnection {
   uint32_t capabilities_ = 0;
   uint32_t mariadb_capabilities_ = 0;
   bool broken_ = false;
+  Clock::time_point opened_at_;
 };
 
 }  // namespace ql::proxy

@@ -61,6 +61,7 @@ std::unique_ptr<BackendConnection> BackendPool::TakeIdle(const PoolKey& key) {
     std::unique_ptr<BackendConnection> c = std::move(it->connection);
     const bool stale = now - it->since > kCheckIdleAfter;
     it = b.idle.erase(it);
+    if (TooOld(*c, now)) continue;  // closed here; the slot is free again
     if (stale && c->transport().PeerClosedOrSentData()) {
       // Closed by the server while it waited here; the slot is free again.
       continue;
@@ -121,7 +122,8 @@ awaitable<PoolLease> BackendPool::Acquire(const PoolKey& key, const BackendLogin
 
 void BackendPool::Release(const PoolKey& key, std::unique_ptr<BackendConnection> connection) {
   if (!connection) return;
-  if (connection->broken() || shut_down_ || !connection->transport().is_open()) {
+  if (connection->broken() || shut_down_ || !connection->transport().is_open() ||
+      TooOld(*connection, Clock::now())) {
     connection.reset();
     Closed(key.backend);
     return;

@@ -5,7 +5,8 @@
 // A released connection is reset (COM_RESET_CONNECTION) before it may serve
 // anyone else. Each backend has a maximum (idle + in use); a session that
 // finds it full waits a bounded time and then gets ERR 1040. Idle
-// connections are closed after --pool-idle-timeout. Worker-thread only.
+// connections are closed after --pool-idle-timeout, and any connection older
+// than --pool-max-age (when set) is not reused. Worker-thread only.
 #pragma once
 
 #include <chrono>
@@ -40,6 +41,10 @@ struct PoolLimits {
   Clock::duration wait_timeout = std::chrono::seconds(5);
   Clock::duration connect_timeout = std::chrono::seconds(5);
   Clock::duration reset_timeout = std::chrono::seconds(5);
+  // Connections older than this are closed instead of reused (zero: no
+  // limit). A pooled connection keeps the session defaults of its last reset,
+  // so this bounds how long a SET GLOBAL takes to reach new sessions.
+  Clock::duration max_age{};
 };
 
 struct PoolLease {
@@ -78,6 +83,10 @@ class BackendPool {
 
   // Closes idle connections; sessions still holding some close them on release.
   void Shutdown();
+
+  bool TooOld(const BackendConnection& c, Clock::time_point now) const {
+    return limits_.max_age > Clock::duration::zero() && now - c.opened_at() > limits_.max_age;
+  }
 
  private:
   struct Idle {

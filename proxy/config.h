@@ -97,6 +97,7 @@ struct Config {
   std::vector<analyzer::RouteRule> route_rules;  // --route-rule, first match wins
   int pool_max_connections = 200;             // per worker and backend (idle + in use)
   double pool_idle_timeout_s = 60;            // idle pooled connections older than this are closed
+  double pool_max_age_s = 0;                  // pooled connections older than this are not reused; 0 = no limit
   double pool_wait_timeout_s = 5;             // waiting for a pooled connection ends in ERR 1040
 
   // N+1 warnings (config_n_plus_one_options.cc; analyzer/n_plus_one_options.h has the other thresholds).

@@ -253,6 +253,11 @@ void AddRoutingOptions(std::vector<OptionSpec>& o) {
                       &Config::pool_max_connections, 1, 100000));
   o.push_back(Seconds("pool-idle-timeout", "idle pooled connections are closed after this",
                       &Config::pool_idle_timeout_s));
+  o.push_back(SecondsOrZero("pool-max-age",
+                            "pooled server connections older than this are closed rather than "
+                            "reused, so a SET GLOBAL reaches every new session within it; 0 = "
+                            "no limit",
+                            &Config::pool_max_age_s));
   o.push_back(Seconds("pool-wait-timeout",
                       "longest a statement waits for a pooled connection; then ERR 1040",
                       &Config::pool_wait_timeout_s));

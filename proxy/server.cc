@@ -66,6 +66,7 @@ struct Server::Worker {
     limits.max_per_backend = size_t(c.pool_max_connections);
     limits.idle_timeout = SecondsToDuration(c.pool_idle_timeout_s);
     limits.wait_timeout = SecondsToDuration(c.pool_wait_timeout_s);
+    limits.max_age = SecondsToDuration(c.pool_max_age_s);
     limits.connect_timeout = SecondsToDuration(c.connect_timeout_s);
     limits.reset_timeout = SecondsToDuration(c.connect_timeout_s);
     context.pool = std::make_unique<BackendPool>(

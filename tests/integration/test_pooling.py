@@ -9,6 +9,8 @@
   (SQLSTATE 08004) naming querylens and the backend; the first session goes
   on working, and once it commits the pool serves others again.
 - Idle connections are closed after --pool-idle-timeout.
+- With --pool-max-age, a SET GLOBAL reaches new sessions: connections older
+  than the limit are not reused.
 - A reused connection carries nothing of its previous client: user
   variables, temporary tables, time_zone, sql_mode.
 """
@@ -114,6 +116,25 @@ def test_idle_connections_closed(lab, start_proxy):
         assert time.monotonic() < deadline, \
             "idle pooled connections still open 30s after the sessions ended (2s idle timeout)"
         time.sleep(0.25)
+
+
+def _session_div_precision(ep) -> int:
+    conn = connect(ep)
+    try:
+        return q(conn, f"SELECT {PRIMARY_HINT} @@session.div_precision_increment")[0][0]
+    finally:
+        conn.close()
+
+
+def test_pool_max_age_lets_set_global_reach_new_sessions(lab, start_proxy):
+    ep, _ = start_proxy(["--workers", "1", "--pool-max-age", "1"])
+    default = _session_div_precision(ep)  # leaves its connection in the pool
+    try:
+        root_query(lab, "primary", f"SET GLOBAL div_precision_increment = {default + 3}")
+        time.sleep(1.5)  # the pooled connection is now older than --pool-max-age
+        assert _session_div_precision(ep) == default + 3
+    finally:
+        root_query(lab, "primary", f"SET GLOBAL div_precision_increment = {default}")
 
 
 def test_reused_connection_has_no_state(lab, start_proxy):
