@@ -36,7 +36,7 @@ std::string ClientSession::SlotName(int slot) const {
   return worker_.pool->address(backend).Name();
 }
 
-int ClientSession::ChooseSlot(bool statement) {
+int ClientSession::ChooseSlot(bool statement, bool ping) {
   const Config& config = worker_.shared.config;
   RouteFacts f;
   f.classification = statement ? &classification_ : nullptr;
@@ -63,6 +63,7 @@ int ClientSession::ChooseSlot(bool statement) {
                                 held_[kReplicaSlot].conn &&
                                 worker_.replicas.Usable(health, replica_backend_);
   f.primary_down = PrimaryDown();
+  f.ping = ping;
   f.text_statement = statement && statement_command_id_ == 0;
   f.set_history_full = state_.history_full();
   route_ = PlanRoute(f);

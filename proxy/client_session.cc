@@ -215,13 +215,7 @@ awaitable<bool> ClientSession::Forward(ByteSpan packet, const protocol::CommandI
       co_return true;
     }
   }
-  int slot = ChooseSlot(is_statement);
-  if (info.command == Command::kPing && slot == kPrimarySlot && PrimaryDown() &&
-      SessionSurvivesReconnect() && worker_.replicas.AnyUsable(worker_.health.get()) &&
-      worker_.shared.config.read_write_split) {
-    // The session reads on through the outage; its ping says so.
-    slot = kReplicaSlot;
-  }
+  const int slot = ChooseSlot(is_statement, info.command == Command::kPing);
   co_return co_await SendAndRelay(packet, info, slot, seq, reply_seq, is_statement);
 }
 

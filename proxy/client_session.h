@@ -150,7 +150,7 @@ class ClientSession {
   // Backends and routing (client_routing.cc).
   // Routes the statement in current_/classification_ (or, when not a
   // statement, a command only the primary serves).
-  int ChooseSlot(bool statement);
+  int ChooseSlot(bool statement, bool ping = false);
   // Makes sure `slot` holds a connection in line with the session state.
   awaitable<SlotOutcome> ReadySlot(int slot, uint8_t error_seq);
   // ReadySlot(kPrimarySlot) for a login; while the primary cannot be

@@ -218,7 +218,13 @@ bool IsReplayableSet(const analyzer::Classification& c, std::string_view fingerp
 }
 
 RouteChoice PlanRoute(const RouteFacts& f) {
-  if (f.classification == nullptr) return {false, RouteReason::kCommand};
+  if (f.classification == nullptr) {
+    // While the primary is down a session reads on from a replica, and its
+    // ping says so. Not with a transaction or pin the primary's loss ended.
+    const bool ping_replica = f.ping && f.primary_down && f.replica_usable && f.split_enabled &&
+                              !f.in_transaction && !f.pinned;
+    return {ping_replica, RouteReason::kCommand};
+  }
   const analyzer::Classification& c = *f.classification;
   if (f.transaction_on_replica) {
     // A pin taken inside the transaction (a temporary table made on the

@@ -81,6 +81,7 @@ struct RouteFacts {
   bool replica_usable = false;           // at least one replica may take reads
   bool last_statement_on_replica = false;  // and that replica connection is still held
   bool primary_down = false;             // the monitor's last check of the primary failed
+  bool ping = false;                     // the command is COM_PING (classification is null)
   bool text_statement = false;           // COM_QUERY (a prepared SET's values are not replayable)
   bool set_history_full = false;         // the session's SET history has no room left
   std::string_view fingerprint;  // of the statement (lower case)

@@ -34,6 +34,7 @@ struct Case {
   bool last_on_replica = false;
   bool primary_down = false;
   bool prepared = false;      // a COM_STMT_EXECUTE rather than a COM_QUERY
+  bool ping = false;          // with sql == nullptr: COM_PING
   bool history_full = false;
   bool want_replica = false;
   RouteReason want = RouteReason::kNotARead;
@@ -57,6 +58,7 @@ RouteChoice Plan(const Case& k, analyzer::Classification* storage) {
   f.replica_usable = k.replica_usable;
   f.last_statement_on_replica = k.last_on_replica;
   f.primary_down = k.primary_down;
+  f.ping = k.ping;
   f.text_statement = k.sql != nullptr && !k.prepared;
   f.set_history_full = k.history_full;
   // Fingerprints are lower case; these statements have no literals to mask.
@@ -293,6 +295,15 @@ TEST(RoutePlanner, SessionSettingsGoToTheReplicaWhileThePrimaryIsDown) {
        .history_full = true, .want = RouteReason::kNotARead},
       {.label = "next transaction only", .sql = "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
        .primary_down = true, .want = RouteReason::kNotARead},
+      // COM_PING follows the session's reads to the replica.
+      {.label = "ping", .primary_down = true, .ping = true, .want_replica = true,
+       .want = RouteReason::kCommand},
+      {.label = "ping, primary up", .ping = true, .want = RouteReason::kCommand},
+      {.label = "ping in a transaction", .in_transaction = true, .primary_down = true,
+       .ping = true, .want = RouteReason::kCommand},
+      {.label = "ping of a pinned session", .pinned = true, .primary_down = true, .ping = true,
+       .want = RouteReason::kCommand},
+      {.label = "other commands stay", .primary_down = true, .want = RouteReason::kCommand},
   });
 }
 
